@@ -1,0 +1,22 @@
+# Each target sets itself up: a fresh clone needs only Python 3.11+ (and PostgreSQL for the tests).
+PYTHON ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+.PHONY: demo test bench
+demo: $(STAMP)  ## start the service with a seeded demo farm on http://127.0.0.1:8000
+	$(VENV)/bin/suyuan demo
+
+test: $(STAMP)  ## the whole test suite, PostgreSQL included
+	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+bench: $(STAMP)  ## benchmarks; print ratios measured side by side
+	$(VENV)/bin/python -m bench.append_http
+	$(VENV)/bin/python -m bench.verify_log
+	$(VENV)/bin/python -m bench.proof_latency

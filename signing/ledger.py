@@ -1,0 +1,208 @@
+"""The rules every record must satisfy (protocol §1), checked by replaying log entries.
+
+The server writes only records that satisfy these rules; an auditor replays the log (or a
+lot's proof bundle) through `LedgerChecker` to confirm it without trusting the server.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .b64 import decode_strict
+from .errors import VerificationError
+from .keys import keyid as keyid_of
+from .merkle import leaf_hash
+from .records import parse_entry, verify_record_signatures
+
+KINDS = ("key", "key_revoke", "batch", "event")
+ROLES = ("grower", "regulator", "cooperative")
+LOT_OWNER_ROLES = frozenset({"grower", "cooperative"})
+EVENT_TYPES = (
+    "planting",
+    "input",
+    "irrigation",
+    "observation",
+    "harvest",
+    "packing",
+    "shipping",
+    "receiving",
+    "inspection",
+    "recall",
+)
+REGULATOR_EVENT_TYPES = frozenset({"inspection", "recall"})
+LOT_PATTERN = re.compile(r"[0-9A-Z]{1,20}")
+UTC_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z")
+OFFSET_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+_COMMON = {"v", "kind", "time"}
+_FIELDS = {
+    "key": _COMMON | {"keyid", "public_key", "role", "subject"},
+    "key_revoke": _COMMON | {"keyid", "reason"},
+    "batch": _COMMON | {"lot", "seq", "prev", "product", "variety", "plot", "grower", "inputs", "gtin"},
+    "event": _COMMON | {"lot", "seq", "prev", "type", "occurred_at", "data", "evidence"},
+}
+_REQUIRED = {
+    "key": _FIELDS["key"],
+    "key_revoke": _FIELDS["key_revoke"],
+    "batch": _COMMON | {"lot", "seq", "prev", "product", "grower", "inputs"},
+    "event": _FIELDS["event"],
+}
+
+
+@dataclass
+class RegisteredKey:
+    keyid: str
+    public_key: bytes
+    role: str
+    subject_id: str
+    index: int
+    revoked_index: int | None = None
+
+
+@dataclass
+class LotTip:
+    owner: str
+    seq: int
+    leaf_hash: bytes
+
+
+class LedgerChecker:
+    """Replays entries in log order; `check` raises VerificationError naming the entry.
+
+    `partial=True` is for a proof bundle, which holds one lot's records and the key
+    entries of their signers but not the lots a packed lot was made from.
+    """
+
+    def __init__(self, operator_public_key: bytes, *, partial: bool = False) -> None:
+        self.operator_public_key = operator_public_key
+        self.operator_keyid = keyid_of(operator_public_key)
+        self.partial = partial
+        self.keys: dict[str, RegisteredKey] = {}
+        self.lots: dict[str, LotTip] = {}
+
+    def check(self, index: int, entry: bytes) -> dict:
+        try:
+            return self._check(index, entry)
+        except VerificationError as exc:
+            raise VerificationError(f"entry {index}: {exc}") from None
+
+    def _check(self, index: int, entry: bytes) -> dict:
+        # 1. The entry is one record in canonical JSON.
+        record = parse_entry(entry)
+        payload = record["payload"]
+        # 2. The fields every payload has, and only the fields its kind allows.
+        kind = payload.get("kind")
+        if kind not in KINDS:
+            raise VerificationError(f"unknown record kind {kind!r}")
+        if payload.get("v") != 1:
+            raise VerificationError(f"unsupported record version {payload.get('v')!r}")
+        fields = set(payload)
+        if missing := _REQUIRED[kind] - fields:
+            raise VerificationError(f"{kind} record lacks {', '.join(sorted(missing))}")
+        if extra := fields - _FIELDS[kind]:
+            raise VerificationError(f"{kind} record has unknown fields {', '.join(sorted(extra))}")
+        _require(isinstance(payload["time"], str) and UTC_TIME.fullmatch(payload["time"]), "time is not RFC 3339 UTC")
+        # 3. Signed by a key allowed to sign this kind, registered earlier and not revoked.
+        if kind in ("key", "key_revoke"):
+            _require(
+                [s["keyid"] for s in record["signatures"]] == [self.operator_keyid],
+                f"{kind} records must be signed by the log operator key alone",
+            )
+            verify_record_signatures(record, {self.operator_keyid: self.operator_public_key})
+            author = None
+        else:
+            keys = {}
+            for signature in record["signatures"]:
+                registered = self.keys.get(signature["keyid"])
+                if registered is None:
+                    raise VerificationError(f"signed by {signature['keyid']}, which no earlier key entry registered")
+                if registered.revoked_index is not None:
+                    raise VerificationError(
+                        f"signed by {signature['keyid']}, revoked at entry {registered.revoked_index}"
+                    )
+                keys[registered.keyid] = registered.public_key
+            verify_record_signatures(record, keys)
+            author = self.keys[record["signatures"][0]["keyid"]]
+        # 4. The kind's own rules, including the lot's hash chain.
+        getattr(self, f"_check_{kind}")(index, payload, author)
+        if kind in ("batch", "event"):
+            self.lots[payload["lot"]].leaf_hash = leaf_hash(entry)
+        return record
+
+    def _check_key(self, index: int, payload: dict, _author: None) -> None:
+        public_key = decode_strict(payload["public_key"], "public_key")
+        _require(len(public_key) == 32, "public_key is not 32 bytes")
+        _require(payload["keyid"] == keyid_of(public_key), "keyid is not the SHA-256 of public_key")
+        _require(payload["role"] in ROLES, f"unknown role {payload['role']!r}")
+        subject = payload["subject"]
+        _require(isinstance(subject, dict) and isinstance(subject.get("id"), str), "subject has no id")
+        _require(payload["keyid"] not in self.keys, f"key {payload['keyid']} is registered twice")
+        _require(payload["keyid"] != self.operator_keyid, "the operator key cannot be registered as a member key")
+        self.keys[payload["keyid"]] = RegisteredKey(
+            payload["keyid"], public_key, payload["role"], subject["id"], index
+        )
+
+    def _check_key_revoke(self, index: int, payload: dict, _author: None) -> None:
+        registered = self.keys.get(payload["keyid"])
+        _require(registered is not None, f"revokes {payload['keyid']}, which is not registered")
+        _require(registered.revoked_index is None, f"revokes {payload['keyid']} a second time")
+        registered.revoked_index = index
+
+    def _check_batch(self, _index: int, payload: dict, author: RegisteredKey) -> None:
+        lot = payload["lot"]
+        _require(isinstance(lot, str) and LOT_PATTERN.fullmatch(lot), f"lot code {lot!r} is not 1-20 of 0-9A-Z")
+        _require(lot not in self.lots, f"lot {lot} is created twice")
+        _require(payload["seq"] == 0 and payload["prev"] is None, "a batch record starts its chain: seq 0, prev null")
+        _require(author.role in LOT_OWNER_ROLES, f"a {author.role} key cannot create lots")
+        grower = payload["grower"]
+        _require(
+            isinstance(grower, dict) and grower.get("id") == author.subject_id,
+            f"lot {lot} names grower {grower!r} but is signed by {author.subject_id}",
+        )
+        inputs = payload["inputs"]
+        _require(isinstance(inputs, list), "inputs is not a list")
+        for item in inputs:
+            _require(isinstance(item, dict) and {"lot", "quantity", "unit"} <= set(item), "an input lacks lot, quantity or unit")
+            if not self.partial:
+                _require(item["lot"] in self.lots, f"input lot {item['lot']!r} does not exist earlier in the log")
+        self.lots[lot] = LotTip(owner=author.subject_id, seq=0, leaf_hash=b"")
+
+    def _check_event(self, _index: int, payload: dict, author: RegisteredKey) -> None:
+        lot = payload["lot"]
+        tip = self.lots.get(lot)
+        _require(tip is not None, f"event for lot {lot!r}, which no earlier batch record created")
+        _require(payload["seq"] == tip.seq + 1, f"lot {lot} seq {payload['seq']!r} does not follow seq {tip.seq}")
+        _require(
+            payload["prev"] == tip.leaf_hash.hex(),
+            f"lot {lot} seq {payload['seq']} prev does not match the leaf hash of seq {tip.seq}",
+        )
+        event_type = payload["type"]
+        _require(event_type in EVENT_TYPES, f"unknown event type {event_type!r}")
+        if event_type in REGULATOR_EVENT_TYPES:
+            _require(author.role == "regulator", f"a {event_type} must be signed by a regulator, not a {author.role}")
+        else:
+            _require(
+                author.subject_id == tip.owner,
+                f"{author.subject_id} signed a {event_type} on lot {lot}, which belongs to {tip.owner}",
+            )
+        _require(
+            isinstance(payload["occurred_at"], str) and OFFSET_TIME.fullmatch(payload["occurred_at"]),
+            "occurred_at is not RFC 3339 with an offset",
+        )
+        _require(isinstance(payload["data"], dict), "data is not an object")
+        evidence = payload["evidence"]
+        _require(isinstance(evidence, list), "evidence is not a list")
+        for item in evidence:
+            _require(
+                isinstance(item, dict) and isinstance(item.get("sha256"), str) and SHA256_HEX.fullmatch(item["sha256"]),
+                "evidence items need a lowercase hex sha256",
+            )
+        tip.seq = payload["seq"]
+
+
+def _require(condition: object, message: str) -> None:
+    if not condition:
+        raise VerificationError(message)
+

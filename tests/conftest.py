@@ -1,0 +1,101 @@
+"""Shared fixtures: a real database built by the real migrations, a fixed clock, factories."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from traceability.api.app import create_app
+from traceability.clock import FixedClock
+from traceability.context import Context, open_context
+from traceability.settings import Settings
+
+from .factories import Farm
+
+ADMIN_TOKEN = "test-admin-token-0123456789abcdefghij"
+T0 = datetime(2026, 9, 20, 2, 0, 0, tzinfo=UTC)
+POSTGRES_ADMIN_URL = os.environ.get("SUYUAN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "postgres" in getattr(item, "fixturenames", ()):
+            item.add_marker("postgres")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The PostgreSQL server on this machine. In CI an unreachable server fails the run."""
+    try:
+        with psycopg.connect(POSTGRES_ADMIN_URL, connect_timeout=5, autocommit=True):
+            return POSTGRES_ADMIN_URL
+    except psycopg.OperationalError as exc:
+        message = f"PostgreSQL is unreachable at {POSTGRES_ADMIN_URL}: {exc}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def fresh_postgres_database(server: str) -> tuple[str, callable]:
+    name = f"suyuan_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    base = server.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    return f"{base}/{name}", drop
+
+
+@pytest.fixture
+def postgres(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty database for one test (the schema comes from the migrations)."""
+    url, drop = fresh_postgres_database(postgres_server)
+    yield url
+    drop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str | None]:
+    if request.param == "sqlite":
+        yield None
+    else:
+        yield request.getfixturevalue("postgres")
+
+
+def make_settings(data_dir: Path, database_url: str | None = None, **overrides) -> Settings:
+    fields = {"admin_token": ADMIN_TOKEN, "public_url": "http://testserver", **overrides}
+    return Settings(data_dir=data_dir, database_url=database_url, **fields)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(T0, step=timedelta(seconds=1))
+
+
+@pytest.fixture
+def context(tmp_path: Path, clock: FixedClock) -> Iterator[Context]:
+    context = open_context(make_settings(tmp_path / "data"), clock)
+    yield context
+    context.engine.dispose()
+
+
+@pytest.fixture
+def client(context: Context) -> Iterator[TestClient]:
+    with TestClient(create_app(context)) as client:
+        yield client
+
+
+@pytest.fixture
+def farm(client: TestClient) -> Farm:
+    return Farm(client, ADMIN_TOKEN)

@@ -1,0 +1,53 @@
+"""Test data made through the public API, the way a client would."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import httpx
+
+_names = itertools.count(1)
+
+
+@dataclass
+class Account:
+    id: str
+    token: str
+    keyid: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+class Farm:
+    def __init__(self, client: httpx.Client, admin_token: str) -> None:
+        self.client = client
+        self.admin = {"Authorization": f"Bearer {admin_token}"}
+
+    def _post(self, path: str, body: dict, headers: dict, status: int = 201) -> dict:
+        response = self.client.post(path, json=body, headers=headers)
+        assert response.status_code == status, response.text
+        return response.json()
+
+    def grower(self, name: str | None = None, region: str = "陕西省延安市洛川县") -> Account:
+        body = self._post("/api/v1/growers", {"name": name or f"果农{next(_names)}", "region": region}, self.admin)
+        return Account(body["grower_id"], body["token"], body["keyid"])
+
+    def regulator(self, name: str = "李建国", agency: str = "洛川县农业农村局") -> Account:
+        body = self._post("/api/v1/regulators", {"name": name, "agency": agency}, self.admin)
+        return Account(body["regulator_id"], body["token"], body["keyid"])
+
+    def plot(self, owner: Account, name: str = "后山果园", lat: float = 35.7621, lon: float = 109.4251) -> str:
+        return self._post("/api/v1/plots", {"name": name, "lat": lat, "lon": lon}, owner.headers)["plot_id"]
+
+    def batch(self, owner: Account, product: str = "苹果", **fields) -> dict:
+        return self._post("/api/v1/batches", {"product": product, **fields}, owner.headers)
+
+    def event(self, actor: Account, lot: str, type_: str, data: dict, occurred_at: str = "2026-09-18T09:00:00+08:00") -> dict:
+        body = {"type": type_, "occurred_at": occurred_at, "data": data}
+        return self._post(f"/api/v1/batches/{lot}/events", body, actor.headers)
+
+    def harvest(self, grower: Account, lot: str, quantity: float = 500, unit: str = "kg") -> dict:
+        return self.event(grower, lot, "harvest", {"quantity": quantity, "unit": unit})

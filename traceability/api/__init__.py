@@ -1,0 +1,1 @@
+"""The HTTP API (protocol §2-§5) on FastAPI."""

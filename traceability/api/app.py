@@ -1,0 +1,30 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from ..context import Context, open_context
+from ..settings import Settings
+from . import errors, routes_batches, routes_log, routes_members, routes_public
+from .limits import BodyLimit
+
+
+def create_app(context: Context) -> FastAPI:
+    app = FastAPI(
+        title="Suyuan 溯源",
+        version="1",
+        summary="Produce traceability: signed records in a verifiable transparency log",
+        docs_url="/docs",
+    )
+    app.state.context = context
+    errors.install(app)
+    for module in (routes_log, routes_members, routes_batches, routes_public):
+        app.include_router(module.router)
+    app.add_middleware(BodyLimit, limit_for=lambda _path: context.settings.max_json_bytes)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory` (and every `--workers` process): settings from the environment."""
+    return create_app(open_context(Settings()))

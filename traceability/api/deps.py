@@ -1,0 +1,71 @@
+"""Typed dependencies, all in one place. Sessions are closed (never committed) after the
+response: the service that owns a change commits it."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from ..context import Context
+from ..errors import ApiError
+from ..identities import Actor, authenticate
+from ..writes import IdempotencyKey, Outcome
+
+
+def get_context(request: Request) -> Context:
+    return request.app.state.context
+
+
+ContextDep = Annotated[Context, Depends(get_context)]
+
+
+def get_session(context: ContextDep) -> Iterator[Session]:
+    with context.sessions() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+_bearer = HTTPBearer(auto_error=False, description="The token shown once when the account was created")
+
+
+def get_actor(
+    session: SessionDep,
+    context: ContextDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    if credentials is None:
+        raise ApiError(401, "no_token", "send your token as 'Authorization: Bearer <token>'")
+    return authenticate(session, context, credentials.credentials)
+
+
+ActorDep = Annotated[Actor, Depends(get_actor)]
+
+
+async def get_idempotency(
+    request: Request,
+    idempotency_key: Annotated[
+        str | None,
+        Header(max_length=255, description="Retries with the same key get the first answer instead of a second append"),
+    ] = None,
+) -> IdempotencyKey | None:
+    if idempotency_key is None:
+        return None
+    digest = hashlib.sha256()
+    for part in (request.method.encode(), request.url.path.encode(), await request.body()):
+        digest.update(len(part).to_bytes(8, "big") + part)
+    return IdempotencyKey(idempotency_key, digest.digest())
+
+
+IdempotencyDep = Annotated[IdempotencyKey | None, Depends(get_idempotency)]
+
+
+def respond(outcome: Outcome) -> JSONResponse:
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
+    return JSONResponse(outcome.body, status_code=outcome.status, headers=headers)

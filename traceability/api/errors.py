@@ -1,0 +1,65 @@
+"""Every error a client can cause answers `{"error": {"code", "message"}}` (protocol §4)."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from signing.ledger import EVENT_TYPES
+
+from ..errors import ApiError
+from .limits import BodyTooLarge
+
+log = logging.getLogger("suyuan")
+
+_STATUS_CODES = {404: "not_found", 405: "method_not_allowed", 401: "no_token", 403: "forbidden"}
+
+
+def error_response(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return error_response(exc.status, exc.code, exc.message, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        for error in errors:
+            if error["type"] == "json_invalid":
+                return error_response(400, "bad_json", f"the body is not valid JSON ({error.get('ctx', {}).get('error', 'parse error')}); send a JSON object")
+        return error_response(422, "invalid", "; ".join(_describe(error) for error in errors[:10]))
+
+    @app.exception_handler(BodyTooLarge)
+    async def _too_large(_request: Request, exc: BodyTooLarge) -> JSONResponse:
+        return error_response(413, "too_large", f"the request body is over the limit of {exc.limit} bytes")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _STATUS_CODES.get(exc.status_code, "error")
+        message = "there is nothing at this address" if exc.status_code == 404 else str(exc.detail)
+        return error_response(exc.status_code, code, message, getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return error_response(500, "internal", "something went wrong on the server; nothing was stored. Try again later")
+
+
+def _describe(error: dict) -> str:
+    loc = [str(part) for part in error.get("loc", ()) if part != "body"]
+    # A discriminated union puts the event type into the location: `harvest.data.quantity`.
+    if len(loc) > 1 and error.get("loc", ())[:1] == ("body",) and loc[0] in EVENT_TYPES:
+        loc = loc[1:]
+    where = ".".join(loc) or "body"
+    message = error.get("msg", "is not valid")
+    message = message.removeprefix("Value error, ")
+    return f"{where}: {message}"
+

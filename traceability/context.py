@@ -1,0 +1,62 @@
+"""What the services share: settings, clock, the log and key material. Built once at start."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from .clock import Clock, SystemClock
+from .ids import new_token
+from .db import make_engine, make_sessionmaker, migrate
+from .keystore import Sealer, load_or_create_operator_signer, write_secret
+from .log import TransparencyLog
+from .settings import Settings
+
+
+@dataclass
+class Context:
+    settings: Settings
+    clock: Clock
+    engine: Engine
+    sessions: sessionmaker[Session]
+    log: TransparencyLog
+    sealer: Sealer
+    admin_token_hash: bytes
+
+
+def open_context(settings: Settings, clock: Clock | None = None) -> Context:
+    """First start creates the data dir, the keys and (through the migrations) the schema."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    clock = clock or SystemClock()
+    engine = make_engine(settings.sqlalchemy_url)
+    migrate(engine)
+    signer = load_or_create_operator_signer(settings.data_dir, settings.origin)
+    master = settings.master_key.get_secret_value() if settings.master_key else None
+    context = Context(
+        settings=settings,
+        clock=clock,
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        log=TransparencyLog(signer),
+        sealer=Sealer.load_or_create(settings.data_dir, master),
+        admin_token_hash=hashlib.sha256(admin_token(settings).encode()).digest(),
+    )
+    with context.sessions() as session:
+        context.log.ensure_head(session, clock.now())
+    return context
+
+
+ADMIN_TOKEN_FILE = "admin-token"
+
+
+def admin_token(settings: Settings) -> str:
+    """SUYUAN_ADMIN_TOKEN, or in development one made at first start and kept in the data dir."""
+    if settings.admin_token:
+        return settings.admin_token.get_secret_value()
+    path = settings.data_dir / ADMIN_TOKEN_FILE
+    if not path.exists():
+        write_secret(path, new_token() + "\n")
+    return path.read_text(encoding="ascii").strip()

@@ -1,0 +1,144 @@
+"""Growers, regulators and cooperatives: their keys in the log, their bearer tokens."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from signing.keys import generate_private_key, keyid, raw_public_key
+from signing.records import sign_record
+
+from .clock import rfc3339_utc
+from .context import Context
+from .errors import ApiError
+from .ids import new_id, new_token
+from .models import Identity, LogHead, Token
+from .writes import IdempotencyKey, Outcome, run_write
+
+ID_PREFIX = {"grower": "g", "regulator": "r", "cooperative": "c"}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is asking: `admin` (the bootstrap token) or a registered identity."""
+
+    id: str
+    role: str
+    identity: Identity | None = None
+
+
+ADMIN = Actor(id="admin", role="admin")
+
+
+def token_hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def authenticate(session: Session, context: Context, token: str) -> Actor:
+    digest = token_hash(token)
+    if hmac.compare_digest(digest, context.admin_token_hash):
+        return ADMIN
+    row = session.get(Token, digest)
+    if row is None or row.revoked_at is not None:
+        raise ApiError(401, "bad_token", "this token is not valid (it may have been replaced); ask for a new one")
+    identity = session.get(Identity, row.identity_id)
+    if identity is None or identity.revoked_index is not None:
+        raise ApiError(401, "revoked", "this account's key was revoked; contact the log operator")
+    return Actor(id=identity.id, role=identity.role, identity=identity)
+
+
+def register(
+    session: Session,
+    context: Context,
+    actor: Actor,
+    role: str,
+    subject: dict,
+    phone: str | None,
+    idempotency: IdempotencyKey | None,
+) -> Outcome:
+    """Create an identity with a new custodial key, registered by a `key` entry."""
+    private_key = generate_private_key()
+    public_key = raw_public_key(private_key)
+    kid = keyid(public_key)
+    identity_id = new_id(ID_PREFIX[role])
+
+    def work(head: LogHead) -> dict:
+        now = context.clock.now()
+        full_subject = {"id": identity_id, **subject, "registered_by": actor.id}
+        payload = {
+            "v": 1,
+            "kind": "key",
+            "time": rfc3339_utc(now),
+            "keyid": kid,
+            "public_key": base64.b64encode(public_key).decode(),
+            "role": role,
+            "subject": full_subject,
+        }
+        appended = context.log.append(session, head, sign_record(payload, context.log.signer.private_key), now)
+        session.add(
+            Identity(
+                id=identity_id,
+                role=role,
+                name=subject["name"],
+                region=subject.get("region"),
+                agency=subject.get("agency"),
+                phone=phone,
+                keyid=kid,
+                public_key=public_key,
+                private_key_sealed=context.sealer.seal(private_key, kid),
+                key_index=appended.index,
+                registered_by=actor.id,
+                created_at=now,
+            )
+        )
+        session.flush()
+        return {f"{role}_id": identity_id, "token": _issue_token(session, context, identity_id), "keyid": kid, "index": appended.index}
+
+    def reissue(body: dict) -> dict:
+        # Tokens are stored only as hashes, so a retry cannot be shown the first one:
+        # it gets a fresh token and the unseen one stops working.
+        return {**body, "token": _issue_token(session, context, body[f"{role}_id"], replace=True)}
+
+    return run_write(session, context, actor.id, idempotency, work, reissue=reissue)
+
+
+def revoke(session: Session, context: Context, actor: Actor, identity_id: str, reason: str) -> Outcome:
+    identity = session.get(Identity, identity_id)
+    if identity is None:
+        raise ApiError(404, "not_found", f"there is no grower, regulator or cooperative {identity_id}")
+
+    def work(head: LogHead) -> dict:
+        current = session.get(Identity, identity_id, populate_existing=True)
+        if current.revoked_index is not None:
+            raise ApiError(409, "already_revoked", f"{identity_id}'s key was revoked at log index {current.revoked_index}")
+        now = context.clock.now()
+        payload = {"v": 1, "kind": "key_revoke", "time": rfc3339_utc(now), "keyid": current.keyid, "reason": reason}
+        appended = context.log.append(session, head, sign_record(payload, context.log.signer.private_key), now)
+        current.revoked_index = appended.index
+        session.execute(
+            update(Token).where(Token.identity_id == identity_id, Token.revoked_at.is_(None)).values(revoked_at=now)
+        )
+        return {"id": identity_id, "keyid": current.keyid, "index": appended.index}
+
+    return run_write(session, context, actor.id, None, work, status=200)
+
+
+def signing_key(context: Context, identity: Identity):
+    return context.sealer.unseal(identity.private_key_sealed, identity.keyid)
+
+
+def _issue_token(session: Session, context: Context, identity_id: str, *, replace: bool = False) -> str:
+    now = context.clock.now()
+    if replace:
+        session.execute(
+            update(Token).where(Token.identity_id == identity_id, Token.revoked_at.is_(None)).values(revoked_at=now)
+        )
+    token = new_token()
+    session.add(Token(token_hash=token_hash(token), identity_id=identity_id, created_at=now))
+    return token
+

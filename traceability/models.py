@@ -1,0 +1,158 @@
+"""The database schema (created only by the Alembic migrations in `migrations/`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class LogHead(Base):
+    """The one row every append locks: it serialises appends across processes and hosts."""
+
+    __tablename__ = "log_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    origin: Mapped[str] = mapped_column(String(255))
+    operator_public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    size: Mapped[int] = mapped_column(BigInteger)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # Roots of the perfect subtrees of the current tree, largest first (a compact range):
+    # enough to append and compute the new root without reading any stored node.
+    frontier: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LogEntry(Base):
+    __tablename__ = "log_entries"
+    __table_args__ = (UniqueConstraint("lot", "seq"),)
+
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    entry: Mapped[bytes] = mapped_column(LargeBinary)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    lot: Mapped[str | None] = mapped_column(String(20))
+    seq: Mapped[int | None] = mapped_column(Integer)
+    event_type: Mapped[str | None] = mapped_column(String(16))
+    signer_keyid: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LogNode(Base):
+    """Hash of every perfect subtree: `pos` = level << 56 | index within the level."""
+
+    __tablename__ = "log_nodes"
+
+    pos: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class Identity(Base):
+    """A grower, regulator or cooperative, with the custodial key that signs for them."""
+
+    __tablename__ = "identities"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    region: Mapped[str | None] = mapped_column(String(200))
+    agency: Mapped[str | None] = mapped_column(String(200))
+    # Personal data: kept here, never written to the public log.
+    phone: Mapped[str | None] = mapped_column(String(40))
+    keyid: Mapped[str] = mapped_column(String(64), unique=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    private_key_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    key_index: Mapped[int] = mapped_column(BigInteger)
+    revoked_index: Mapped[int | None] = mapped_column(BigInteger)
+    registered_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Token(Base):
+    """Bearer tokens, stored only as SHA-256 hashes (the token itself is shown once)."""
+
+    __tablename__ = "tokens"
+
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    identity_id: Mapped[str] = mapped_column(ForeignKey("identities.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Plot(Base):
+    __tablename__ = "plots"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("identities.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    area_mu: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Batch(Base):
+    """A lot: its owner, what it is, and the tip of its hash chain."""
+
+    __tablename__ = "batches"
+
+    lot: Mapped[str] = mapped_column(String(20), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("identities.id"), index=True)
+    product: Mapped[str] = mapped_column(String(200))
+    variety: Mapped[str | None] = mapped_column(String(200))
+    plot_id: Mapped[str | None] = mapped_column(ForeignKey("plots.id"))
+    gtin: Mapped[str | None] = mapped_column(String(14))
+    created_index: Mapped[int] = mapped_column(BigInteger)
+    last_seq: Mapped[int] = mapped_column(Integer)
+    last_leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BatchInput(Base):
+    """What a packed or derived lot was made from (also in its signed `batch` record)."""
+
+    __tablename__ = "batch_inputs"
+    __table_args__ = (Index("ix_batch_inputs_input_lot", "input_lot"),)
+
+    lot: Mapped[str] = mapped_column(ForeignKey("batches.lot"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    input_lot: Mapped[str] = mapped_column(ForeignKey("batches.lot"))
+    quantity: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(16))
+
+
+class IdempotentResponse(Base):
+    """The first answer to a POST carrying an Idempotency-Key, replayed on retries."""
+
+    __tablename__ = "idempotent_responses"
+
+    actor_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    status_code: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

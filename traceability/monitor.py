@@ -1,0 +1,194 @@
+"""`suyuan verify --server`: audit a whole log from its public endpoints (protocol §7).
+
+Trusts only the verifier key it is given. With a state file it is a monitor: it keeps
+the last checkpoint it verified and refuses a log that does not extend it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
+
+import httpx
+
+from signing.checkpoint import Checkpoint, verify_checkpoint
+from signing.errors import VerificationError
+from signing.ledger import LedgerChecker
+from signing.merkle import RootAccumulator, leaf_hash, verify_consistency
+from signing.note import Verifier
+
+PAGE = 1000
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    checkpoint: Checkpoint
+    entries: int
+    keys: int
+    lots: int
+    previous_size: int | None
+
+
+def audit_log(
+    client: httpx.Client,
+    log_key: Verifier,
+    state_file: Path | None = None,
+    on_progress: Callable[[int, int], None] = lambda done, total: None,
+) -> AuditReport:
+    # 1. The current checkpoint is signed by the trusted key for its origin.
+    signed_checkpoint = _get(client, "/log/checkpoint").text
+    checkpoint = verify_checkpoint(signed_checkpoint, log_key)
+    # 2. It extends the checkpoint this monitor saw last time (no rewritten history).
+    previous = _load_state(state_file, log_key) if state_file else None
+    if previous is not None:
+        _check_extends(client, previous, checkpoint)
+    # 3. Every entry obeys the record rules, in order, from the first ...
+    checker = LedgerChecker(log_key.public_key)
+    leaves = _Leaves()
+    while len(leaves) < checkpoint.size:
+        start = len(leaves)
+        entries = _page(client, start, min(start + PAGE, checkpoint.size))
+        if not entries:
+            _blame(client, leaves, checkpoint, f"entry {start}: missing (the server served {start} of {checkpoint.size} entries)")
+        for offset, encoded in enumerate(entries):
+            index = start + offset
+            entry = _decode(index, encoded)
+            leaves.append(leaf_hash(entry))
+            try:
+                checker.check(index, entry)
+            except VerificationError as exc:
+                _blame(client, leaves, checkpoint, str(exc))
+        on_progress(len(leaves), checkpoint.size)
+    # 4. ... and the entries hash to the root the checkpoint signs.
+    if leaves.root(len(leaves)) != checkpoint.root_hash:
+        _blame(client, leaves, checkpoint, "the entries served do not hash to the checkpoint's root")
+    if state_file:
+        _save_state(state_file, log_key, signed_checkpoint)
+    return AuditReport(checkpoint, checkpoint.size, len(checker.keys), len(checker.lots), previous.size if previous else None)
+
+
+class _Leaves:
+    """Leaf hashes of the entries served so far (32 bytes each), to locate a divergence."""
+
+    def __init__(self) -> None:
+        self._hashes = bytearray()
+
+    def __len__(self) -> int:
+        return len(self._hashes) // 32
+
+    def append(self, leaf: bytes) -> None:
+        self._hashes += leaf
+
+    def root(self, size: int) -> bytes:
+        accumulator = RootAccumulator()
+        for offset in range(0, size * 32, 32):
+            accumulator.append(bytes(self._hashes[offset : offset + 32]))
+        return accumulator.root()
+
+
+def _blame(client: httpx.Client, leaves: _Leaves, checkpoint: Checkpoint, problem: str) -> NoReturn:
+    """Name the first entry that is not the one the checkpoint commits to, if there is one.
+
+    A served prefix of m entries matches the checkpointed tree iff a consistency proof
+    from m to the checkpoint's size verifies with the prefix's root, and a prefix of a
+    matching prefix matches too, so a binary search over m finds the first altered,
+    swapped or dropped entry in O(log n) proofs. Otherwise the log itself committed to
+    an entry that breaks the rules, and `problem` already names it.
+    """
+
+    def matches(size: int) -> bool:
+        root = leaves.root(size)
+        if size == checkpoint.size:
+            return root == checkpoint.root_hash
+        try:
+            proof = _get(client, "/log/proof/consistency", params={"old": size, "new": checkpoint.size}).json()["proof"]
+            verify_consistency(size, checkpoint.size, [base64.b64decode(h) for h in proof], root, checkpoint.root_hash)
+        except (KeyError, TypeError, ValueError, VerificationError):
+            return False
+        return True
+
+    if len(leaves) == 0 or matches(len(leaves)):
+        raise VerificationError(problem)
+    good, bad = 0, len(leaves)
+    while bad - good > 1:
+        middle = (good + bad) // 2
+        if matches(middle):
+            good = middle
+        else:
+            bad = middle
+    raise VerificationError(
+        f"entry {bad - 1}: the server served an entry that is not the one its checkpoint commits to "
+        f"(altered, swapped or dropped); first symptom: {problem}"
+    )
+
+
+def _page(client: httpx.Client, start: int, end: int) -> list:
+    page = _get(client, "/log/entries", params={"start": start, "end": end}).json()
+    if not isinstance(page, dict) or page.get("start") != start or not isinstance(page.get("entries"), list):
+        raise VerificationError(f"/log/entries?start={start} did not answer a page of entries")
+    return page["entries"][: end - start]
+
+
+def _decode(index: int, encoded: object) -> bytes:
+    try:
+        return base64.b64decode(encoded, validate=True)  # type: ignore[arg-type]
+    except (ValueError, TypeError):
+        raise VerificationError(f"entry {index}: not base64") from None
+
+
+def _check_extends(client: httpx.Client, previous: Checkpoint, current: Checkpoint) -> None:
+    if current.size < previous.size:
+        raise VerificationError(
+            f"the log shrank from {previous.size} to {current.size} entries since the last check: history was rewritten"
+        )
+    if current.size == previous.size:
+        if current.root_hash != previous.root_hash:
+            raise VerificationError(
+                f"the log shows a different tree of the same size {current.size} than at the last check: "
+                "history was rewritten, or this monitor is shown a split view"
+            )
+        return
+    proof = _get(client, "/log/proof/consistency", params={"old": previous.size, "new": current.size}).json()
+    try:
+        hashes = [base64.b64decode(h, validate=True) for h in proof["proof"]]
+        verify_consistency(previous.size, current.size, hashes, previous.root_hash, current.root_hash)
+    except (KeyError, TypeError, ValueError, VerificationError) as exc:
+        raise VerificationError(
+            f"the log at size {current.size} is not an extension of the log this monitor saw at size "
+            f"{previous.size} ({exc}): history was rewritten, or this monitor is shown a split view"
+        ) from None
+
+
+def _get(client: httpx.Client, path: str, params: dict | None = None) -> httpx.Response:
+    try:
+        response = client.get(path, params=params)
+    except httpx.HTTPError as exc:
+        raise VerificationError(f"cannot reach the server for {path}: {exc}") from None
+    if response.status_code != 200:
+        raise VerificationError(f"{path} answered HTTP {response.status_code}: {response.text[:200]}")
+    return response
+
+
+def _load_state(path: Path, log_key: Verifier) -> Checkpoint | None:
+    if not path.exists():
+        return None
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+        if state["log_key"] != log_key.key_string():
+            raise VerificationError(f"{path} is the state of another log ({state['log_key']}); use one state file per log")
+        return verify_checkpoint(state["checkpoint"], log_key)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise VerificationError(f"{path} is not a monitor state file ({exc}); move it away to start afresh") from None
+
+
+def _save_state(path: Path, log_key: Verifier, signed_checkpoint: str) -> None:
+    # The signed note is kept, not just the numbers: it is evidence in its own right.
+    state = {"log_key": log_key.key_string(), "checkpoint": signed_checkpoint}
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+    os.replace(temporary, path)

@@ -1,0 +1,60 @@
+"""Configuration from the environment (protocol §7).
+
+Development gets safe-enough defaults so `suyuan demo` works on a fresh clone; production
+refuses to start on the ones that would be unsafe there.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SUYUAN_", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    data_dir: Path = Path("./suyuan-data")
+    database_url: str | None = None
+    public_url: str = "http://127.0.0.1:8000"
+    admin_token: SecretStr | None = None
+    log_origin: str | None = None
+    # base64 of 32 bytes; when unset the key lives in the data dir (file mode 0600).
+    master_key: SecretStr | None = None
+    # JSON bodies larger than this are refused while streaming (entries are at most 64 KiB).
+    max_json_bytes: int = Field(default=256 * 1024, ge=1024)
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        self.public_url = self.public_url.rstrip("/")
+        parts = urlsplit(self.public_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"SUYUAN_PUBLIC_URL must be an http(s) URL, got {self.public_url!r}")
+        if self.env == "production":
+            token = self.admin_token.get_secret_value() if self.admin_token else ""
+            if len(token) < 32:
+                raise ValueError("production needs SUYUAN_ADMIN_TOKEN of at least 32 random characters")
+            if parts.scheme != "https":
+                raise ValueError("production needs an https SUYUAN_PUBLIC_URL (session cookies and QR links)")
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'suyuan.db').resolve()}"
+
+    @cached_property
+    def origin(self) -> str:
+        if self.log_origin:
+            return self.log_origin
+        parts = urlsplit(self.public_url)
+        host = parts.hostname or "localhost"
+        if parts.port:
+            host = f"{host}:{parts.port}"
+        return f"{host}/log"
