@@ -13,7 +13,7 @@ from .b64 import decode_strict
 from .errors import VerificationError
 from .keys import keyid as keyid_of
 from .merkle import leaf_hash
-from .records import parse_entry, verify_record_signatures
+from .records import read_entry, verify_record_signatures
 
 KINDS = ("key", "key_revoke", "batch", "event")
 ROLES = ("grower", "regulator", "cooperative")
@@ -90,7 +90,8 @@ class LedgerChecker:
 
     def _check(self, index: int, entry: bytes) -> dict:
         # 1. The entry is one record in canonical JSON.
-        record = parse_entry(entry)
+        parsed = read_entry(entry)
+        record = parsed.record
         payload = record["payload"]
         # 2. The fields every payload has, and only the fields its kind allows.
         kind = payload.get("kind")
@@ -110,7 +111,7 @@ class LedgerChecker:
                 [s["keyid"] for s in record["signatures"]] == [self.operator_keyid],
                 f"{kind} records must be signed by the log operator key alone",
             )
-            verify_record_signatures(record, {self.operator_keyid: self.operator_public_key})
+            verify_record_signatures(record, {self.operator_keyid: self.operator_public_key}, message=parsed.message)
             author = None
         else:
             keys = {}
@@ -123,7 +124,7 @@ class LedgerChecker:
                         f"signed by {signature['keyid']}, revoked at entry {registered.revoked_index}"
                     )
                 keys[registered.keyid] = registered.public_key
-            verify_record_signatures(record, keys)
+            verify_record_signatures(record, keys, message=parsed.message)
             author = self.keys[record["signatures"][0]["keyid"]]
         # 4. The kind's own rules, including the lot's hash chain.
         getattr(self, f"_check_{kind}")(index, payload, author)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -66,8 +68,21 @@ def entry_bytes(record: dict[str, Any]) -> bytes:
     return entry
 
 
+@dataclass(frozen=True)
+class ParsedEntry:
+    record: dict[str, Any]
+    # The bytes the record's signatures cover, cut from the checked canonical form so
+    # that an auditor canonicalises each payload once, not twice.
+    message: bytes
+
+
 def parse_entry(entry: bytes) -> dict[str, Any]:
-    """Decode a log entry into its record, strictly.
+    """Decode a log entry into its record, strictly (see `read_entry`)."""
+    return read_entry(entry).record
+
+
+def read_entry(entry: bytes) -> ParsedEntry:
+    """Decode a log entry, strictly, with the message its signatures cover.
 
     Checks the shape only; signatures are checked by `verify_record_signatures`.
     """
@@ -102,22 +117,26 @@ def parse_entry(entry: bytes) -> dict[str, Any]:
         _decode_signature(signature, position)
 
     # 4. Canonical bytes only: the leaf hash commits to these exact bytes, and
-    #    one record must have exactly one entry.
+    #    one record must have exactly one entry. RFC 8785 writes an object as its
+    #    members in key order, so the record's form is assembled from its two values.
     try:
-        canonical = canonical_json(record)
+        payload = canonical_json(record["payload"])
+        canonical = b'{"payload":' + payload + b',"signatures":' + canonical_json(signatures) + b"}"
     except (ValueError, RecursionError) as e:
         raise VerificationError(f"entry has no canonical JSON form: {e}") from e
     if canonical != entry:
         raise VerificationError("entry is not in RFC 8785 canonical form")
-    return record
+    return ParsedEntry(record, RECORD_DOMAIN + payload)
 
 
-def verify_record_signatures(record: dict[str, Any], public_keys: Mapping[str, bytes]) -> list[str]:
+def verify_record_signatures(
+    record: dict[str, Any], public_keys: Mapping[str, bytes], *, message: bytes | None = None
+) -> list[str]:
     """Verify every signature on a record; return the signing keyids in order.
 
     `public_keys` maps keyid to raw 32-byte Ed25519 public key. Every signature
     must verify: one bad or unknown signature fails the record, because an
-    entry's bytes include all of them.
+    entry's bytes include all of them. `message` is `read_entry`'s, when at hand.
     """
     # 1. The record has a payload object and at least one signature.
     payload = record.get("payload")
@@ -126,10 +145,11 @@ def verify_record_signatures(record: dict[str, Any], public_keys: Mapping[str, b
         raise VerificationError("record has no payload object")
     if not isinstance(signatures, list) or not signatures:
         raise VerificationError("record has no signatures")
-    try:
-        message = signed_message(payload)
-    except ValueError as e:
-        raise VerificationError(f"record payload has no canonical JSON form: {e}") from e
+    if message is None:
+        try:
+            message = signed_message(payload)
+        except ValueError as e:
+            raise VerificationError(f"record payload has no canonical JSON form: {e}") from e
 
     signed_by: list[str] = []
     for position, signature in enumerate(signatures):
@@ -146,11 +166,17 @@ def verify_record_signatures(record: dict[str, Any], public_keys: Mapping[str, b
             raise VerificationError(f"the public key given for key {kid} does not have that keyid")
         # 5. The signature verifies over the domain-separated canonical payload.
         try:
-            Ed25519PublicKey.from_public_bytes(raw).verify(sig, message)
+            _public_key(raw).verify(sig, message)
         except InvalidSignature:
             raise VerificationError(f"invalid signature by key {kid}") from None
         signed_by.append(kid)
     return signed_by
+
+
+@lru_cache(maxsize=4096)
+def _public_key(raw: bytes) -> Ed25519PublicKey:
+    # A log has few signers and many records: load each key once.
+    return Ed25519PublicKey.from_public_bytes(raw)
 
 
 def _decode_signature(signature: object, position: int) -> tuple[str, bytes]:

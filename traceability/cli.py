@@ -16,8 +16,8 @@ from signing.errors import VerificationError
 from signing.note import Verifier
 
 app = typer.Typer(help="Suyuan 溯源: produce traceability on a verifiable transparency log.", no_args_is_help=True)
-console = Console()
-errors = Console(stderr=True)
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
 
 
 @app.command()

@@ -10,6 +10,8 @@ import base64
 import json
 import os
 from collections.abc import Callable
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -50,26 +52,40 @@ def audit_log(
     # 3. Every entry obeys the record rules, in order, from the first ...
     checker = LedgerChecker(log_key.public_key)
     leaves = _Leaves()
-    while len(leaves) < checkpoint.size:
-        start = len(leaves)
-        entries = _page(client, start, min(start + PAGE, checkpoint.size))
-        if not entries:
-            _blame(client, leaves, checkpoint, f"entry {start}: missing (the server served {start} of {checkpoint.size} entries)")
-        for offset, encoded in enumerate(entries):
-            index = start + offset
-            entry = _decode(index, encoded)
-            leaves.append(leaf_hash(entry))
-            try:
-                checker.check(index, entry)
-            except VerificationError as exc:
-                _blame(client, leaves, checkpoint, str(exc))
-        on_progress(len(leaves), checkpoint.size)
+    with ThreadPoolExecutor(1) as prefetch:
+        # The server reads the next page while this one is checked.
+        pending: deque[Future] = deque()
+        for start in range(0, checkpoint.size, PAGE):
+            pending.append(prefetch.submit(_page, client, start, min(start + PAGE, checkpoint.size)))
+            while len(pending) > 1 or (pending and start + PAGE >= checkpoint.size):
+                _check_page(client, checkpoint, checker, leaves, pending.popleft().result())
+                on_progress(len(leaves), checkpoint.size)
+    if len(leaves) < checkpoint.size:
+        _blame(client, leaves, checkpoint, _missing(len(leaves), checkpoint.size))
     # 4. ... and the entries hash to the root the checkpoint signs.
     if leaves.root(len(leaves)) != checkpoint.root_hash:
         _blame(client, leaves, checkpoint, "the entries served do not hash to the checkpoint's root")
     if state_file:
         _save_state(state_file, log_key, signed_checkpoint)
     return AuditReport(checkpoint, checkpoint.size, len(checker.keys), len(checker.lots), previous.size if previous else None)
+
+
+def _check_page(client: httpx.Client, checkpoint: Checkpoint, checker: LedgerChecker, leaves: _Leaves, page: tuple[int, list]) -> None:
+    start, entries = page
+    if start != len(leaves) or not entries:
+        _blame(client, leaves, checkpoint, _missing(len(leaves), checkpoint.size))
+    for offset, encoded in enumerate(entries):
+        index = start + offset
+        entry = _decode(index, encoded)
+        leaves.append(leaf_hash(entry))
+        try:
+            checker.check(index, entry)
+        except VerificationError as exc:
+            _blame(client, leaves, checkpoint, str(exc))
+
+
+def _missing(served: int, size: int) -> str:
+    return f"entry {served}: missing (the server served only {served} of the checkpoint's {size} entries)"
 
 
 class _Leaves:
@@ -127,11 +143,11 @@ def _blame(client: httpx.Client, leaves: _Leaves, checkpoint: Checkpoint, proble
     )
 
 
-def _page(client: httpx.Client, start: int, end: int) -> list:
+def _page(client: httpx.Client, start: int, end: int) -> tuple[int, list]:
     page = _get(client, "/log/entries", params={"start": start, "end": end}).json()
     if not isinstance(page, dict) or page.get("start") != start or not isinstance(page.get("entries"), list):
         raise VerificationError(f"/log/entries?start={start} did not answer a page of entries")
-    return page["entries"][: end - start]
+    return start, page["entries"][: end - start]
 
 
 def _decode(index: int, encoded: object) -> bytes:

@@ -1,0 +1,1 @@
+"""Benchmarks: each prints ratios of two things measured side by side in one run."""
