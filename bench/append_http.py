@@ -16,8 +16,8 @@ from pathlib import Path
 
 from .harness import ADMIN_TOKEN, Server, interleave, report, request, suyuan_server
 
-CLIENTS = 4
-PER_CLIENT = 150
+CLIENTS = 16
+PER_CLIENT = 60
 ROUNDS = 4
 
 

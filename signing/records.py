@@ -41,19 +41,27 @@ def sign_record(payload: dict[str, Any], *keys: Ed25519PrivateKey) -> dict[str, 
     Raises ValueError without keys, with the same key twice, or for a payload
     that has no canonical JSON form.
     """
+    return {"payload": payload, "signatures": _sign(canonical_json(payload), keys)}
+
+
+def sign_entry(payload: dict[str, Any], *keys: Ed25519PrivateKey) -> bytes:
+    """The log entry of `sign_record(payload, *keys)`, canonicalising the payload once.
+
+    Raises ValueError as `sign_record` and `entry_bytes` do.
+    """
+    canonical_payload = canonical_json(payload)
+    signatures = _sign(canonical_payload, keys)
+    return _checked_size(b'{"payload":' + canonical_payload + b',"signatures":' + canonical_json(signatures) + b"}")
+
+
+def _sign(canonical_payload: bytes, keys: tuple[Ed25519PrivateKey, ...]) -> list[dict[str, str]]:
     if not keys:
         raise ValueError("a record needs at least one signing key")
     keyids = [keyid(key) for key in keys]
     if len(set(keyids)) != len(keyids):
         raise ValueError("the same key cannot sign a record twice")
-    message = signed_message(payload)
-    return {
-        "payload": payload,
-        "signatures": [
-            {"keyid": kid, "sig": b64encode(key.sign(message))}
-            for kid, key in zip(keyids, keys, strict=True)
-        ],
-    }
+    message = RECORD_DOMAIN + canonical_payload
+    return [{"keyid": kid, "sig": b64encode(key.sign(message))} for kid, key in zip(keyids, keys, strict=True)]
 
 
 def entry_bytes(record: dict[str, Any]) -> bytes:
@@ -62,7 +70,10 @@ def entry_bytes(record: dict[str, Any]) -> bytes:
     Raises ValueError if the entry would exceed MAX_ENTRY_BYTES, so that an
     oversized record is refused before it reaches the log.
     """
-    entry = canonical_json(record)
+    return _checked_size(canonical_json(record))
+
+
+def _checked_size(entry: bytes) -> bytes:
     if len(entry) > MAX_ENTRY_BYTES:
         raise ValueError(f"entry is {len(entry)} bytes, over the {MAX_ENTRY_BYTES}-byte limit")
     return entry

@@ -87,7 +87,7 @@ def clock() -> FixedClock:
 def context(tmp_path: Path, clock: FixedClock) -> Iterator[Context]:
     context = open_context(make_settings(tmp_path / "data"), clock)
     yield context
-    context.engine.dispose()
+    context.close()
 
 
 @pytest.fixture

@@ -5,20 +5,20 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from signing.ledger import LOT_OWNER_ROLES, REGULATOR_EVENT_TYPES
-from signing.records import sign_record
 
 from .clock import rfc3339_utc
 from .context import Context
 from .errors import ApiError
 from .identities import Actor, signing_key
+from .log import Appender
 from .ids import new_id, new_lot_code
-from .models import Batch, BatchInput, Identity, LogEntry, LogHead, Plot
+from .models import Batch, BatchInput, Identity, LogEntry, Plot
 from .schemas import BatchIn, PlotIn
-from .writes import IdempotencyKey, Outcome, run_write
+from .writes import IdempotencyKey, Outcome
 
 # Phones keep bad time, but a record dated tomorrow is a mistake worth stopping.
 MAX_FUTURE = timedelta(days=1)
@@ -30,10 +30,10 @@ def require_role(actor: Actor, roles: frozenset[str] | set[str], doing: str) -> 
         raise ApiError(403, "forbidden", f"only a {allowed} can {doing}; this token belongs to a {actor.role}")
 
 
-def create_plot(session: Session, context: Context, actor: Actor, body: PlotIn, idempotency: IdempotencyKey | None) -> Outcome:
+def create_plot(context: Context, actor: Actor, body: PlotIn, idempotency: IdempotencyKey | None) -> Outcome:
     require_role(actor, LOT_OWNER_ROLES, "register a plot")
 
-    def work(_head: LogHead) -> dict:
+    def work(session: Session, log: Appender) -> dict:
         plot = Plot(
             id=new_id("p"),
             owner_id=actor.id,
@@ -41,12 +41,12 @@ def create_plot(session: Session, context: Context, actor: Actor, body: PlotIn, 
             lat=body.lat,
             lon=body.lon,
             area_mu=body.area_mu,
-            created_at=context.clock.now(),
+            created_at=log.now,
         )
         session.add(plot)
         return {"plot_id": plot.id}
 
-    return run_write(session, context, actor.id, idempotency, work)
+    return context.sequencer.run(actor.id, idempotency, work)
 
 
 def create_batch(session: Session, context: Context, actor: Actor, body: BatchIn, idempotency: IdempotencyKey | None) -> Outcome:
@@ -59,13 +59,13 @@ def create_batch(session: Session, context: Context, actor: Actor, body: BatchIn
     for item in body.inputs:
         if session.get(Batch, item.lot) is None:
             raise ApiError(422, "unknown_lot", f"input lot {item.lot} does not exist; check the code on its label")
-    key = signing_key(context, actor.identity)
+    key = signing_key(context, actor)
 
-    def work(head: LogHead) -> dict:
+    def work(session: Session, log: Appender) -> dict:
         lot = new_lot_code()
         while session.get(Batch, lot) is not None:
             lot = new_lot_code()
-        now = context.clock.now()
+        now = log.now
         payload = {
             "v": 1,
             "kind": "batch",
@@ -81,7 +81,7 @@ def create_batch(session: Session, context: Context, actor: Actor, body: BatchIn
         }
         if body.gtin:
             payload["gtin"] = body.gtin
-        appended = context.log.append(session, head, sign_record(payload, key), now, lot=lot, seq=0)
+        appended = log.append(payload, key, lot=lot, seq=0)
         session.add(
             Batch(
                 lot=lot,
@@ -103,30 +103,31 @@ def create_batch(session: Session, context: Context, actor: Actor, body: BatchIn
         )
         return {"lot": lot, "index": appended.index, "leaf_hash": appended.leaf_hash.hex()}
 
-    return run_write(session, context, actor.id, idempotency, work)
+    return context.sequencer.run(actor.id, idempotency, work)
 
 
-def append_event(
-    session: Session, context: Context, actor: Actor, lot: str, body, idempotency: IdempotencyKey | None
-) -> Outcome:
-    batch = batch_or_404(session, lot)
+def append_event(context: Context, actor: Actor, lot: str, body, idempotency: IdempotencyKey | None) -> Outcome:
     if body.type in REGULATOR_EVENT_TYPES:
         require_role(actor, {"regulator"}, f"log a {body.type}")
     else:
         require_role(actor, LOT_OWNER_ROLES, f"log a {body.type}")
-        if batch.owner_id != actor.id:
-            raise ApiError(403, "not_your_lot", f"lot {lot} belongs to another grower; you can only add records to your own lots")
     occurred = datetime.fromisoformat(body.occurred_at)
     if occurred - context.clock.now() > MAX_FUTURE:
         raise ApiError(422, "future_time", f"occurred_at {body.occurred_at} is in the future; check the phone's date and time")
     for sha256 in body.evidence:
         raise ApiError(422, "unknown_photo", f"photo {sha256} was never uploaded; upload it with POST /api/v1/photos first")
-    key = signing_key(context, actor.identity)
+    key = signing_key(context, actor)
 
-    def work(head: LogHead) -> dict:
-        tip = session.get(Batch, lot, populate_existing=True)
+    def work(session: Session, log: Appender) -> dict:
+        # The lot's tip is read under the lock: it is what this record links to.
+        connection = session.connection()
+        tip = connection.execute(_TIP, {"lot": lot}).first()
+        if tip is None:
+            raise _unknown_lot(lot)
+        if body.type not in REGULATOR_EVENT_TYPES and tip.owner_id != actor.id:
+            raise ApiError(403, "not_your_lot", f"lot {lot} belongs to another grower; you can only add records to your own lots")
         seq = tip.last_seq + 1
-        now = context.clock.now()
+        now = log.now
         payload = {
             "v": 1,
             "kind": "event",
@@ -139,12 +140,17 @@ def append_event(
             "data": body.data.model_dump(by_alias=True, exclude_none=True),
             "evidence": [],
         }
-        appended = context.log.append(session, head, sign_record(payload, key), now, lot=lot, seq=seq, event_type=body.type)
-        tip.last_seq = seq
-        tip.last_leaf_hash = appended.leaf_hash
+        appended = log.append(payload, key, lot=lot, seq=seq, event_type=body.type)
+        connection.execute(_MOVE_TIP, {"tip_lot": lot, "tip_seq": seq, "tip_leaf": appended.leaf_hash})
         return {"index": appended.index, "seq": seq, "leaf_hash": appended.leaf_hash.hex(), "warnings": []}
 
-    return run_write(session, context, actor.id, idempotency, work)
+    return context.sequencer.run(actor.id, idempotency, work)
+
+
+_TIP = select(Batch.owner_id, Batch.last_seq, Batch.last_leaf_hash).where(Batch.lot == bindparam("lot"))
+_MOVE_TIP = (
+    update(Batch).where(Batch.lot == bindparam("tip_lot")).values(last_seq=bindparam("tip_seq"), last_leaf_hash=bindparam("tip_leaf"))
+)
 
 
 def read_batch(session: Session, lot: str) -> dict:
@@ -181,5 +187,9 @@ def plot_view(plot: Plot | None) -> dict | None:
 def batch_or_404(session: Session, lot: str) -> Batch:
     batch = session.get(Batch, lot)
     if batch is None:
-        raise ApiError(404, "unknown_lot", f"there is no lot {lot}; check the code on the label")
+        raise _unknown_lot(lot)
     return batch
+
+
+def _unknown_lot(lot: str) -> ApiError:
+    return ApiError(404, "unknown_lot", f"there is no lot {lot}; check the code on the label")

@@ -33,7 +33,7 @@ def serve(
     # Create the schema and keys once, before any worker starts.
     context = open_context(settings)
     _print_start(context)
-    context.engine.dispose()
+    context.close()
     _run(host, port, workers)
 
 
@@ -57,7 +57,7 @@ def demo(
     console.print(f"  API reference: {base}/docs")
     console.print(f"  Tokens of the demo accounts: {seeded.tokens_file}")
     console.print(f"\n  Audit it:  suyuan verify --server {base} --log-key '{context.log.signer.verifier_key()}'\n")
-    context.engine.dispose()
+    context.close()
     _run(host, port, 1)
 
 

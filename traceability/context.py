@@ -14,6 +14,7 @@ from .db import make_engine, make_sessionmaker, migrate
 from .keystore import Sealer, load_or_create_operator_signer, write_secret
 from .log import TransparencyLog
 from .settings import Settings
+from .writes import Sequencer
 
 
 @dataclass
@@ -25,6 +26,12 @@ class Context:
     log: TransparencyLog
     sealer: Sealer
     admin_token_hash: bytes
+    sequencer: Sequencer
+    writer_engine: Engine
+
+    def close(self) -> None:
+        self.engine.dispose()
+        self.writer_engine.dispose()
 
 
 def open_context(settings: Settings, clock: Clock | None = None) -> Context:
@@ -35,14 +42,20 @@ def open_context(settings: Settings, clock: Clock | None = None) -> Context:
     migrate(engine)
     signer = load_or_create_operator_signer(settings.data_dir, settings.origin)
     master = settings.master_key.get_secret_value() if settings.master_key else None
+    sessions = make_sessionmaker(engine)
+    log = TransparencyLog(signer)
+    # Appends get their own connection, so they never wait behind requests holding the pool's.
+    writer_engine = make_engine(settings.sqlalchemy_url, pool_size=1, max_overflow=0)
     context = Context(
         settings=settings,
         clock=clock,
         engine=engine,
-        sessions=make_sessionmaker(engine),
-        log=TransparencyLog(signer),
+        sessions=sessions,
+        log=log,
         sealer=Sealer.load_or_create(settings.data_dir, master),
         admin_token_hash=hashlib.sha256(admin_token(settings).encode()).digest(),
+        sequencer=Sequencer(make_sessionmaker(writer_engine), log, clock),
+        writer_engine=writer_engine,
     )
     with context.sessions() as session:
         context.log.ensure_head(session, clock.now())

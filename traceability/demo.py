@@ -37,15 +37,15 @@ def seed(context: Context) -> Seeded:
         return Seeded(saved["lots"], path, "seeded earlier")
     with context.sessions() as session:
         tokens = {}
-        grower = register(session, context, ADMIN, "grower", {"name": "王秀英", "region": "陕西省延安市洛川县"}, "13800000000", None).body
+        grower = register(context, ADMIN, "grower", {"name": "王秀英", "region": "陕西省延安市洛川县"}, "13800000000", None).body
         regulator = register(
-            session, context, ADMIN, "regulator",
+            context, ADMIN, "regulator",
             {"name": "李建国", "agency": "洛川县农业农村局", "region": "陕西省延安市洛川县"}, None, None,
         ).body
         tokens["grower"], tokens["regulator"] = grower["token"], regulator["token"]
         wang = authenticate(session, context, grower["token"])
         li = authenticate(session, context, regulator["token"])
-        plot = create_plot(session, context, wang, PlotIn(name="凤栖镇后山果园", lat=35.7621, lon=109.4251, area_mu=8), None).body
+        plot = create_plot(context, wang, PlotIn(name="凤栖镇后山果园", lat=35.7621, lon=109.4251, area_mu=8), None).body
         field_lot = create_batch(
             session, context, wang, BatchIn(product="苹果 Apples", variety="红富士 Red Fuji", plot_id=plot["plot_id"]), None
         ).body["lot"]
@@ -55,7 +55,7 @@ def seed(context: Context) -> Seeded:
         def log(actor, lot: str, type_: str, days_ago: float, data: dict) -> None:
             at = (now - days_ago * day).replace(microsecond=0).isoformat()
             event = _events.validate_python({"type": type_, "occurred_at": at, "data": data})
-            append_event(session, context, actor, lot, event, None)
+            append_event(context, actor, lot, event, None)
 
         log(wang, field_lot, "planting", 200, {"method": "嫁接苗 grafted seedlings", "area_mu": 8})
         log(wang, field_lot, "input", 120, {"product": "有机肥 organic manure", "kind": "fertiliser", "dose": "2000 kg/亩"})

@@ -7,29 +7,31 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from signing.keys import generate_private_key, keyid, raw_public_key
-from signing.records import sign_record
 
 from .clock import rfc3339_utc
 from .context import Context
 from .errors import ApiError
+from .log import Appender
 from .ids import new_id, new_token
-from .models import Identity, LogHead, Token
-from .writes import IdempotencyKey, Outcome, run_write
+from .models import Identity, Token
+from .writes import IdempotencyKey, Outcome
 
 ID_PREFIX = {"grower": "g", "regulator": "r", "cooperative": "c"}
 
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is asking: `admin` (the bootstrap token) or a registered identity."""
+    """Who is asking: `admin` (the bootstrap token) or a registered identity and its key."""
 
     id: str
     role: str
-    identity: Identity | None = None
+    keyid: str | None = None
+    sealed_key: bytes | None = None
 
 
 ADMIN = Actor(id="admin", role="admin")
@@ -43,17 +45,22 @@ def authenticate(session: Session, context: Context, token: str) -> Actor:
     digest = token_hash(token)
     if hmac.compare_digest(digest, context.admin_token_hash):
         return ADMIN
-    row = session.get(Token, digest)
+    row = session.connection().execute(_ACTOR_BY_TOKEN, {"digest": digest}).first()
     if row is None or row.revoked_at is not None:
         raise ApiError(401, "bad_token", "this token is not valid (it may have been replaced); ask for a new one")
-    identity = session.get(Identity, row.identity_id)
-    if identity is None or identity.revoked_index is not None:
+    if row.revoked_index is not None:
         raise ApiError(401, "revoked", "this account's key was revoked; contact the log operator")
-    return Actor(id=identity.id, role=identity.role, identity=identity)
+    return Actor(id=row.id, role=row.role, keyid=row.keyid, sealed_key=row.private_key_sealed)
+
+
+_ACTOR_BY_TOKEN = (
+    select(Identity.id, Identity.role, Identity.keyid, Identity.private_key_sealed, Identity.revoked_index, Token.revoked_at)
+    .join(Token, Token.identity_id == Identity.id)
+    .where(Token.token_hash == bindparam("digest"))
+)
 
 
 def register(
-    session: Session,
     context: Context,
     actor: Actor,
     role: str,
@@ -67,8 +74,8 @@ def register(
     kid = keyid(public_key)
     identity_id = new_id(ID_PREFIX[role])
 
-    def work(head: LogHead) -> dict:
-        now = context.clock.now()
+    def work(session: Session, log: Appender) -> dict:
+        now = log.now
         full_subject = {"id": identity_id, **subject, "registered_by": actor.id}
         payload = {
             "v": 1,
@@ -79,7 +86,7 @@ def register(
             "role": role,
             "subject": full_subject,
         }
-        appended = context.log.append(session, head, sign_record(payload, context.log.signer.private_key), now)
+        appended = log.append(payload, context.log.signer.private_key)
         session.add(
             Identity(
                 id=identity_id,
@@ -99,12 +106,12 @@ def register(
         session.flush()
         return {f"{role}_id": identity_id, "token": _issue_token(session, context, identity_id), "keyid": kid, "index": appended.index}
 
-    def reissue(body: dict) -> dict:
+    def reissue(session: Session, body: dict) -> dict:
         # Tokens are stored only as hashes, so a retry cannot be shown the first one:
         # it gets a fresh token and the unseen one stops working.
         return {**body, "token": _issue_token(session, context, body[f"{role}_id"], replace=True)}
 
-    return run_write(session, context, actor.id, idempotency, work, reissue=reissue)
+    return context.sequencer.run(actor.id, idempotency, work, reissue=reissue)
 
 
 def revoke(session: Session, context: Context, actor: Actor, identity_id: str, reason: str) -> Outcome:
@@ -112,24 +119,26 @@ def revoke(session: Session, context: Context, actor: Actor, identity_id: str, r
     if identity is None:
         raise ApiError(404, "not_found", f"there is no grower, regulator or cooperative {identity_id}")
 
-    def work(head: LogHead) -> dict:
+    def work(session: Session, log: Appender) -> dict:
         current = session.get(Identity, identity_id, populate_existing=True)
         if current.revoked_index is not None:
             raise ApiError(409, "already_revoked", f"{identity_id}'s key was revoked at log index {current.revoked_index}")
-        now = context.clock.now()
+        now = log.now
         payload = {"v": 1, "kind": "key_revoke", "time": rfc3339_utc(now), "keyid": current.keyid, "reason": reason}
-        appended = context.log.append(session, head, sign_record(payload, context.log.signer.private_key), now)
+        appended = log.append(payload, context.log.signer.private_key)
         current.revoked_index = appended.index
         session.execute(
             update(Token).where(Token.identity_id == identity_id, Token.revoked_at.is_(None)).values(revoked_at=now)
         )
         return {"id": identity_id, "keyid": current.keyid, "index": appended.index}
 
-    return run_write(session, context, actor.id, None, work, status=200)
+    return context.sequencer.run(actor.id, None, work, status=200)
 
 
-def signing_key(context: Context, identity: Identity):
-    return context.sealer.unseal(identity.private_key_sealed, identity.keyid)
+def signing_key(context: Context, actor: Actor) -> Ed25519PrivateKey:
+    if actor.sealed_key is None or actor.keyid is None:
+        raise ApiError(403, "forbidden", "the admin token has no signing key; use a grower's or regulator's token")
+    return context.sealer.unseal(actor.sealed_key, actor.keyid)
 
 
 def _issue_token(session: Session, context: Context, identity_id: str, *, replace: bool = False) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+from functools import lru_cache
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -66,6 +67,9 @@ class Sealer:
 
     def __init__(self, master_key: bytes) -> None:
         self._aead = AESGCM(master_key)
+        # Opened keys stay in memory beside the master key that opens them: no weaker,
+        # and it spares each append a decryption and a key load.
+        self.unseal = lru_cache(maxsize=10_000)(self._unseal)
 
     @classmethod
     def load_or_create(cls, data_dir: Path, from_env: str | None) -> Sealer:
@@ -89,7 +93,7 @@ class Sealer:
         nonce = os.urandom(12)
         return nonce + self._aead.encrypt(nonce, raw_seed(private_key), keyid.encode())
 
-    def unseal(self, sealed: bytes, keyid: str) -> Ed25519PrivateKey:
+    def _unseal(self, sealed: bytes, keyid: str) -> Ed25519PrivateKey:
         try:
             seed = self._aead.decrypt(sealed[:12], sealed[12:], keyid.encode())
         except InvalidTag as exc:

@@ -13,12 +13,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from signing.checkpoint import Checkpoint, sign_checkpoint
-from signing.keys import raw_public_key
+from signing.keys import keyid, raw_public_key
 from signing.merkle import (
     EMPTY_ROOT,
     RootAccumulator,
@@ -28,7 +29,7 @@ from signing.merkle import (
     node_hash,
 )
 from signing.note import Signer
-from signing.records import entry_bytes
+from signing.records import sign_entry
 
 from .errors import ApiError
 from .models import LogEntry, LogHead, LogNode
@@ -46,6 +47,89 @@ class Appended:
     index: int
     leaf_hash: bytes
     entry: bytes
+
+
+_LOCK_HEAD = (
+    update(LogHead).where(LogHead.id == HEAD_ID).values(size=LogHead.size).returning(LogHead.size, LogHead.frontier)
+)
+
+
+_MOVE_HEAD = (
+    update(LogHead)
+    .where(LogHead.id == HEAD_ID)
+    .values(size=bindparam("new_size"), root_hash=bindparam("new_root"), frontier=bindparam("new_frontier"), updated_at=bindparam("now"))
+)
+
+
+class Appender:
+    """Appends made under one hold of the lock; `finish` writes them before the commit.
+
+    Entries and subtree hashes are written together, so a batch of appends costs one
+    insert of each kind and one update of the head.
+    """
+
+    def __init__(self, session: Session, size: int, frontier: list[bytes], now: datetime) -> None:
+        self._session = session
+        self._accumulator = RootAccumulator.from_state(size, frontier)
+        self._entries: list[dict] = []
+        self._nodes: list[dict] = []
+        self.now = now
+
+    @property
+    def size(self) -> int:
+        return self._accumulator.size
+
+    def append(
+        self,
+        payload: dict,
+        key: Ed25519PrivateKey,
+        *,
+        lot: str | None = None,
+        seq: int | None = None,
+        event_type: str | None = None,
+    ) -> Appended:
+        """Sign `payload` with `key` and add the record at the next index.
+
+        Refuses, before anything is added, a record too large for the log.
+        """
+        try:
+            entry = sign_entry(payload, key)
+        except ValueError as exc:
+            raise ApiError(413, "record_too_large", f"{exc}: shorten the notes or split the record in two") from None
+        index = self._accumulator.size
+        leaf = leaf_hash(entry)
+        self._entries.append(
+            {
+                "idx": index,
+                "entry": entry,
+                "leaf_hash": leaf,
+                "kind": payload["kind"],
+                "lot": lot,
+                "seq": seq,
+                "event_type": event_type,
+                "signer_keyid": keyid(key),
+                "created_at": self.now,
+            }
+        )
+        self._nodes.extend({"pos": node_pos(level, i), "hash": h} for level, i, h in self._accumulator.append(leaf))
+        return Appended(index=index, leaf_hash=leaf, entry=entry)
+
+    def finish(self) -> None:
+        if not self._entries:
+            return
+        connection = self._session.connection()
+        connection.execute(insert(LogEntry), self._entries)
+        connection.execute(insert(LogNode), self._nodes)
+        connection.execute(
+            _MOVE_HEAD,
+            {
+                "new_size": self._accumulator.size,
+                "new_root": self._accumulator.root(),
+                "new_frontier": b"".join(self._accumulator.state()[1]),
+                "now": self.now,
+            },
+        )
+        self._entries, self._nodes = [], []
 
 
 class LogConfigError(RuntimeError):
@@ -100,62 +184,20 @@ class TransparencyLog:
 
     # -- appending --------------------------------------------------------------------
 
-    def lock(self, session: Session) -> LogHead:
+    def begin(self, session: Session, now: datetime) -> Appender:
         """Take the append lock for the rest of the session's transaction.
 
-        The first statement is a write so that SQLite takes its write lock at once (a read
-        first would pin a snapshot that a concurrent append can make stale); on PostgreSQL
-        the UPDATE takes the row lock and later reads see everything committed before it.
+        The first statement is a write, so that SQLite takes its write lock at once (a
+        read first would pin a snapshot that a concurrent append can make stale); on
+        PostgreSQL the UPDATE takes the row lock, and it returns the head as it is once
+        every earlier append has committed.
         """
-        session.execute(update(LogHead).where(LogHead.id == HEAD_ID).values(size=LogHead.size))
-        head = session.execute(
-            select(LogHead).where(LogHead.id == HEAD_ID).execution_options(populate_existing=True)
-        ).scalar_one()
-        return head
+        row = session.connection().execute(_LOCK_HEAD).one()
+        return Appender(session, row.size, _split(row.frontier), now)
 
-    def append(
-        self,
-        session: Session,
-        head: LogHead,
-        record: dict,
-        now: datetime,
-        *,
-        lot: str | None = None,
-        seq: int | None = None,
-        event_type: str | None = None,
-    ) -> Appended:
-        """Add `record` at index `head.size`; the caller holds the lock and commits."""
-        try:
-            entry = entry_bytes(record)
-        except ValueError as exc:
-            raise ApiError(
-                413, "record_too_large", f"{exc}: shorten the notes or split the record in two"
-            ) from None
-        index = head.size
-        leaf = leaf_hash(entry)
-        accumulator = RootAccumulator.from_state(index, _split(head.frontier))
-        completed = accumulator.append(leaf)
-        session.add(
-            LogEntry(
-                idx=index,
-                entry=entry,
-                leaf_hash=leaf,
-                kind=record["payload"]["kind"],
-                lot=lot,
-                seq=seq,
-                event_type=event_type,
-                signer_keyid=record["signatures"][0]["keyid"],
-                created_at=now,
-            )
-        )
-        session.add_all(LogNode(pos=node_pos(level, i), hash=h) for level, i, h in completed)
-        head.size = accumulator.size
-        head.root_hash = accumulator.root()
-        head.frontier = b"".join(accumulator.state()[1])
-        head.updated_at = now
-        return Appended(index=index, leaf_hash=leaf, entry=entry)
+    # -- reading --------------------------------------------------------------------
 
-    # -- reading ----------------------------------------------------------------------
+
 
     def head(self, session: Session) -> LogHead:
         return session.execute(

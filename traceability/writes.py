@@ -1,25 +1,32 @@
-"""The one place a write transaction is opened, made idempotent, and committed.
+"""Where every write is sequenced, made idempotent, and committed.
 
-Each write service hands `run_write` the work to do under the log's append lock; the
-lock also makes the Idempotency-Key check race-free (a retry arriving while the first
-attempt is still running waits for it, then replays its answer).
+Writes that must not interleave (all of them append to the log, or must be idempotent)
+run as jobs under the log's append lock. Jobs that arrive while a transaction is
+committing are taken together into the next one (group commit): one lock, one fsync
+for all of them, each acknowledged only after its commit. A job refuses (ApiError)
+only before it writes anything, so a refused job never leaves half its changes in a
+batch; any other error aborts the whole batch, and nothing of it is stored.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from .context import Context
+from .clock import Clock
 from .errors import ApiError
-from .models import IdempotentResponse, LogHead
-
+from .log import Appender, TransparencyLog
+from .models import IdempotentResponse
 
 # Secrets shown once: never kept in a stored answer; a replay gets fresh ones from `reissue`.
 SECRET_FIELDS = frozenset({"token", "url"})
+MAX_BATCH = 256
+
+Work = Callable[[Session, Appender], dict]
 
 
 @dataclass(frozen=True)
@@ -35,42 +42,97 @@ class Outcome:
     replayed: bool = False
 
 
-def run_write(
-    session: Session,
-    context: Context,
-    actor_id: str,
-    idempotency: IdempotencyKey | None,
-    work: Callable[[LogHead], dict],
-    status: int = 201,
-    reissue: Callable[[dict], dict] | None = None,
-) -> Outcome:
-    head = context.log.lock(session)
-    if idempotency is not None:
-        stored = session.get(IdempotentResponse, (actor_id, idempotency.key), populate_existing=True)
-        if stored is not None:
-            if stored.request_hash != idempotency.request_hash:
-                session.rollback()
-                raise ApiError(
-                    422,
-                    "idempotency_key_reused",
-                    "this Idempotency-Key was already used for a different request; use a new key for a new request",
+@dataclass
+class _Job:
+    actor_id: str
+    idempotency: IdempotencyKey | None
+    work: Work
+    status: int
+    reissue: Callable[[Session, dict], dict] | None
+    done: bool = False
+    outcome: Outcome | None = None
+    error: BaseException | None = None
+
+
+class Sequencer:
+    def __init__(self, sessions: sessionmaker[Session], log: TransparencyLog, clock: Clock) -> None:
+        self._sessions = sessions
+        self._log = log
+        self._clock = clock
+        self._pending: list[_Job] = []
+        self._pending_lock = threading.Lock()
+        # Held by the thread committing a batch; the others queue behind it.
+        self._leader = threading.Lock()
+
+    def run(
+        self,
+        actor_id: str,
+        idempotency: IdempotencyKey | None,
+        work: Work,
+        status: int = 201,
+        reissue: Callable[[Session, dict], dict] | None = None,
+    ) -> Outcome:
+        job = _Job(actor_id, idempotency, work, status, reissue)
+        with self._pending_lock:
+            self._pending.append(job)
+        with self._leader:
+            if not job.done:
+                with self._pending_lock:
+                    batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                self._commit(batch)
+        if job.error is not None:
+            raise job.error
+        assert job.outcome is not None
+        return job.outcome
+
+    def _commit(self, batch: list[_Job]) -> None:
+        try:
+            with self._sessions() as session:
+                log = self._log.begin(session, self._clock.now())
+                for job in batch:
+                    try:
+                        job.outcome = self._run_one(session, log, job)
+                    except ApiError as refused:
+                        job.error = refused
+                log.finish()
+                session.commit()
+        except BaseException as failure:  # nothing of the batch was stored
+            for job in batch:
+                if not isinstance(job.error, ApiError):
+                    job.error = failure
+                job.outcome = None
+            if not isinstance(failure, Exception):
+                raise
+        finally:
+            for job in batch:
+                job.done = True
+
+    def _run_one(self, session: Session, log: Appender, job: _Job) -> Outcome:
+        # Jobs mix ORM objects and Core statements: each sees what the ones before it wrote.
+        session.flush()
+        if job.idempotency is not None:
+            stored = session.get(IdempotentResponse, (job.actor_id, job.idempotency.key), populate_existing=True)
+            if stored is not None:
+                if stored.request_hash != job.idempotency.request_hash:
+                    raise ApiError(
+                        422,
+                        "idempotency_key_reused",
+                        "this Idempotency-Key was already used for a different request; use a new key for a new request",
+                    )
+                body = json.loads(stored.body)
+                if job.reissue is not None:
+                    body = job.reissue(session, body)
+                return Outcome(stored.status_code, body, replayed=True)
+        body = job.work(session, log)
+        if job.idempotency is not None:
+            session.add(
+                IdempotentResponse(
+                    actor_id=job.actor_id,
+                    key=job.idempotency.key,
+                    request_hash=job.idempotency.request_hash,
+                    status_code=job.status,
+                    body=json.dumps({k: v for k, v in body.items() if k not in SECRET_FIELDS}, ensure_ascii=False),
+                    created_at=log.now,
                 )
-            body = json.loads(stored.body)
-            if reissue is not None:
-                body = reissue(body)
-            session.commit()
-            return Outcome(stored.status_code, body, replayed=True)
-    body = work(head)
-    if idempotency is not None:
-        session.add(
-            IdempotentResponse(
-                actor_id=actor_id,
-                key=idempotency.key,
-                request_hash=idempotency.request_hash,
-                status_code=status,
-                body=json.dumps({k: v for k, v in body.items() if k not in SECRET_FIELDS}, ensure_ascii=False),
-                created_at=context.clock.now(),
             )
-        )
-    session.commit()
-    return Outcome(status, body)
+        return Outcome(job.status, body)

@@ -131,10 +131,11 @@ def _flatten(parameters) -> list:
 
 def test_an_oversized_record_is_refused_before_it_reaches_the_log(context):
     with context.sessions() as session:
-        head = context.log.lock(session)
-        record = {"payload": {"v": 1, "kind": "event", "note": "x" * 70_000}, "signatures": [{"keyid": "0" * 64, "sig": ""}]}
+        log = context.log.begin(session, context.clock.now())
+        payload = {"v": 1, "kind": "event", "note": "x" * 70_000}
         with pytest.raises(ApiError) as refused:
-            context.log.append(session, head, record, context.clock.now())
+            log.append(payload, context.log.signer.private_key)
+        log.finish()
         assert refused.value.status == 413
         session.rollback()
         assert context.log.head(session).size == 0

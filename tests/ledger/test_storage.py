@@ -54,7 +54,7 @@ def test_private_keys_and_tokens_never_sit_in_the_database_in_the_clear(farm, co
 
         identity = session.get(Identity, grower.id)
         seed = raw_seed(context.sealer.unseal(identity.private_key_sealed, identity.keyid))
-    context.engine.dispose()
+    context.close()
     stored = b"".join(p.read_bytes() for p in context.settings.data_dir.glob("suyuan.db*"))
     assert seed not in stored
     assert grower.token.encode() not in stored
@@ -73,15 +73,15 @@ def test_a_different_master_key_cannot_open_custodial_keys(farm, context, tmp_pa
 
 
 def test_the_origin_of_a_log_never_changes(context, clock):
-    context.engine.dispose()
+    context.close()
     with pytest.raises(KeyFileError, match="origin"):
         open_context(make_settings(context.settings.data_dir, public_url="http://elsewhere.example"), clock)
     settings = make_settings(context.settings.data_dir, log_origin="testserver/log", public_url="http://elsewhere.example")
-    open_context(settings, clock).engine.dispose()
+    open_context(settings, clock).close()
 
 
 def test_a_database_is_bound_to_its_log_key(context, clock, tmp_path):
-    context.engine.dispose()
+    context.close()
     url = f"sqlite:///{context.settings.data_dir / 'suyuan.db'}"
     with pytest.raises(LogConfigError, match="log key"):
         open_context(make_settings(tmp_path / "other", database_url=url), clock)

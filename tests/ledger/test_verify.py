@@ -128,7 +128,7 @@ def test_monitor_state_accepts_growth_and_refuses_a_rewritten_history(farm, clie
 
     # A copy of the log, with the same key, that goes its own way from here: the operator
     # showing this monitor a different history than before (a fork, or a split view).
-    context.engine.dispose()
+    context.close()
     shutil.copytree(context.settings.data_dir, tmp_path / "fork")
     fork_context = open_context(make_settings(tmp_path / "fork"), clock)
     with TestClient(create_app(fork_context)) as fork_client:
@@ -140,4 +140,4 @@ def test_monitor_state_accepts_growth_and_refuses_a_rewritten_history(farm, clie
             audit_log(fork_client, seeded, state)
         # The state still holds the last checkpoint that verified.
         assert audit_log(client, seeded, state).previous_size == second.checkpoint.size + 2
-    fork_context.engine.dispose()
+    fork_context.close()

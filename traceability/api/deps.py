@@ -4,7 +4,7 @@ response: the service that owns a change commits it."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -18,14 +18,16 @@ from ..identities import Actor, authenticate
 from ..writes import IdempotencyKey, Outcome
 
 
-def get_context(request: Request) -> Context:
+async def get_context(request: Request) -> Context:
+    # Async, like every dependency that does no blocking work: no thread hop.
     return request.app.state.context
 
 
 ContextDep = Annotated[Context, Depends(get_context)]
 
 
-def get_session(context: ContextDep) -> Iterator[Session]:
+async def get_session(context: ContextDep) -> AsyncIterator[Session]:
+    # Async only to spare a thread hop: making a Session touches no database.
     with context.sessions() as session:
         yield session
 

@@ -17,8 +17,8 @@ LotPath = Annotated[str, Path(pattern=r"^[0-9A-Z]{1,20}$", description="Lot code
 
 
 @router.post("/plots", status_code=201, response_model=PlotOut, summary="Register a plot (grower)")
-def create_plot(body: PlotIn, actor: ActorDep, session: SessionDep, context: ContextDep, idem: IdempotencyDep) -> JSONResponse:
-    return respond(batches.create_plot(session, context, actor, body, idem))
+def create_plot(body: PlotIn, actor: ActorDep, context: ContextDep, idem: IdempotencyDep) -> JSONResponse:
+    return respond(batches.create_plot(context, actor, body, idem))
 
 
 @router.post("/batches", status_code=201, response_model=BatchOut, summary="Create a lot (grower): appends its batch record")
@@ -27,10 +27,8 @@ def create_batch(body: BatchIn, actor: ActorDep, session: SessionDep, context: C
 
 
 @router.post("/batches/{lot}/events", status_code=201, response_model=EventOut, summary="Append an event to a lot")
-def append_event(
-    lot: LotPath, body: EventIn, actor: ActorDep, session: SessionDep, context: ContextDep, idem: IdempotencyDep
-) -> JSONResponse:
-    return respond(batches.append_event(session, context, actor, lot, body, idem))
+def append_event(lot: LotPath, body: EventIn, actor: ActorDep, context: ContextDep, idem: IdempotencyDep) -> JSONResponse:
+    return respond(batches.append_event(context, actor, lot, body, idem))
 
 
 @router.get("/batches/{lot}", summary="A lot and its records, decoded (public)")

@@ -16,24 +16,24 @@ _ADMIN = frozenset({"admin"})
 
 
 @router.post("/growers", status_code=201, response_model=GrowerOut, summary="Register a grower (admin or cooperative)")
-def create_grower(body: GrowerIn, actor: ActorDep, session: SessionDep, context: ContextDep, idem: IdempotencyDep) -> JSONResponse:
+def create_grower(body: GrowerIn, actor: ActorDep, context: ContextDep, idem: IdempotencyDep) -> JSONResponse:
     require_role(actor, {"admin", "cooperative"}, "register growers")
     subject = {"name": body.name, "region": body.region}
-    return respond(identities.register(session, context, actor, "grower", subject, body.phone, idem))
+    return respond(identities.register(context, actor, "grower", subject, body.phone, idem))
 
 
 @router.post("/regulators", status_code=201, response_model=RegulatorOut, summary="Register a regulator (admin)")
-def create_regulator(body: RegulatorIn, actor: ActorDep, session: SessionDep, context: ContextDep, idem: IdempotencyDep) -> JSONResponse:
+def create_regulator(body: RegulatorIn, actor: ActorDep, context: ContextDep, idem: IdempotencyDep) -> JSONResponse:
     require_role(actor, _ADMIN, "register regulators")
     subject = {"name": body.name, "agency": body.agency} | ({"region": body.region} if body.region else {})
-    return respond(identities.register(session, context, actor, "regulator", subject, None, idem))
+    return respond(identities.register(context, actor, "regulator", subject, None, idem))
 
 
 @router.post("/cooperatives", status_code=201, response_model=CooperativeOut, summary="Register a cooperative (admin)")
-def create_cooperative(body: CooperativeIn, actor: ActorDep, session: SessionDep, context: ContextDep, idem: IdempotencyDep) -> JSONResponse:
+def create_cooperative(body: CooperativeIn, actor: ActorDep, context: ContextDep, idem: IdempotencyDep) -> JSONResponse:
     require_role(actor, _ADMIN, "register cooperatives")
     subject = {"name": body.name, "region": body.region}
-    return respond(identities.register(session, context, actor, "cooperative", subject, None, idem))
+    return respond(identities.register(context, actor, "cooperative", subject, None, idem))
 
 
 @router.post("/identities/{identity_id}/revoke", response_model=RevokedOut, summary="Revoke a key (admin): appends key_revoke")
