@@ -88,3 +88,13 @@ def report(title: str, rows: list[tuple[str, str]], ratio_name: str, ratios: lis
     for label, value in rows:
         print(f"  {label:<44} {value}")
     print(f"  {ratio_name:<44} {statistics.median(ratios):.2f}  (per round: {', '.join(f'{r:.2f}' for r in ratios)}; goal {goal})")
+
+
+def open_bench_context(data_dir: Path, database_url: str | None = None):
+    """The service's own context on `data_dir`, for building logs without HTTP in between."""
+    from traceability.context import open_context
+    from traceability.settings import Settings
+
+    return open_context(
+        Settings(data_dir=data_dir, database_url=database_url, admin_token=ADMIN_TOKEN, public_url="http://bench.test")
+    )

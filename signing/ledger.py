@@ -13,7 +13,7 @@ from .b64 import decode_strict
 from .errors import VerificationError
 from .keys import keyid as keyid_of
 from .merkle import leaf_hash
-from .records import read_entry, verify_record_signatures
+from .records import decode_entry, read_entry, verify_record_signatures
 
 KINDS = ("key", "key_revoke", "batch", "event")
 ROLES = ("grower", "regulator", "cooperative")
@@ -68,6 +68,22 @@ class LotTip:
     leaf_hash: bytes
 
 
+@dataclass(frozen=True)
+class SignatureCheck:
+    """The stateless part of checking an entry: canonical form and signatures by `keys`."""
+
+    index: int
+    entry: bytes
+    keys: dict[str, bytes]
+
+    def __call__(self) -> None:
+        try:
+            parsed = read_entry(self.entry)
+            verify_record_signatures(parsed.record, self.keys, message=parsed.message)
+        except VerificationError as exc:
+            raise VerificationError(f"entry {self.index}: {exc}") from None
+
+
 class LedgerChecker:
     """Replays entries in log order; `check` raises VerificationError naming the entry.
 
@@ -83,15 +99,26 @@ class LedgerChecker:
         self.lots: dict[str, LotTip] = {}
 
     def check(self, index: int, entry: bytes) -> dict:
+        record, check_signatures = self.check_rules(index, entry)
+        check_signatures()
+        return record
+
+    def check_rules(self, index: int, entry: bytes) -> tuple[dict, SignatureCheck]:
+        """Every rule but the canonical form and the signatures, which the returned
+        check covers.
+
+        An auditor may run those checks later, or in other processes: they need no
+        ledger state. The state moves on as if they held; if one does not, its entry
+        comes before any that depended on it.
+        """
         try:
             return self._check(index, entry)
         except VerificationError as exc:
             raise VerificationError(f"entry {index}: {exc}") from None
 
-    def _check(self, index: int, entry: bytes) -> dict:
-        # 1. The entry is one record in canonical JSON.
-        parsed = read_entry(entry)
-        record = parsed.record
+    def _check(self, index: int, entry: bytes) -> tuple[dict, SignatureCheck]:
+        # 1. The entry is one record (its canonical form is left to the SignatureCheck).
+        record = decode_entry(entry)
         payload = record["payload"]
         # 2. The fields every payload has, and only the fields its kind allows.
         kind = payload.get("kind")
@@ -111,7 +138,7 @@ class LedgerChecker:
                 [s["keyid"] for s in record["signatures"]] == [self.operator_keyid],
                 f"{kind} records must be signed by the log operator key alone",
             )
-            verify_record_signatures(record, {self.operator_keyid: self.operator_public_key}, message=parsed.message)
+            keys = {self.operator_keyid: self.operator_public_key}
             author = None
         else:
             keys = {}
@@ -124,13 +151,13 @@ class LedgerChecker:
                         f"signed by {signature['keyid']}, revoked at entry {registered.revoked_index}"
                     )
                 keys[registered.keyid] = registered.public_key
-            verify_record_signatures(record, keys, message=parsed.message)
             author = self.keys[record["signatures"][0]["keyid"]]
         # 4. The kind's own rules, including the lot's hash chain.
         getattr(self, f"_check_{kind}")(index, payload, author)
         if kind in ("batch", "event"):
             self.lots[payload["lot"]].leaf_hash = leaf_hash(entry)
-        return record
+        # 5. The canonical form, and the signatures over the canonical payload.
+        return record, SignatureCheck(index, entry, keys)
 
     def _check_key(self, index: int, payload: dict, _author: None) -> None:
         public_key = decode_strict(payload["public_key"], "public_key")

@@ -95,8 +95,26 @@ def parse_entry(entry: bytes) -> dict[str, Any]:
 def read_entry(entry: bytes) -> ParsedEntry:
     """Decode a log entry, strictly, with the message its signatures cover.
 
-    Checks the shape only; signatures are checked by `verify_record_signatures`.
+    Checks the shape and the canonical form; signatures are checked by
+    `verify_record_signatures`.
     """
+    record = decode_entry(entry)
+    signatures = record["signatures"]
+    # 4. Canonical bytes only: the leaf hash commits to these exact bytes, and
+    #    one record must have exactly one entry. RFC 8785 writes an object as its
+    #    members in key order, so the record's form is assembled from its two values.
+    try:
+        payload = canonical_json(record["payload"])
+        canonical = b'{"payload":' + payload + b',"signatures":' + canonical_json(signatures) + b"}"
+    except (ValueError, RecursionError) as e:
+        raise VerificationError(f"entry has no canonical JSON form: {e}") from e
+    if canonical != entry:
+        raise VerificationError("entry is not in RFC 8785 canonical form")
+    return ParsedEntry(record, RECORD_DOMAIN + payload)
+
+
+def decode_entry(entry: bytes) -> dict[str, Any]:
+    """Steps 1-3 of `read_entry`: the record's JSON and shape, not yet its canonical form."""
     # 1. Entries are bounded, so an oversized one cannot have come from an honest log.
     if len(entry) > MAX_ENTRY_BYTES:
         raise VerificationError(f"entry is {len(entry)} bytes, over the {MAX_ENTRY_BYTES}-byte limit")
@@ -126,18 +144,7 @@ def read_entry(entry: bytes) -> ParsedEntry:
         raise VerificationError("entry signatures must be a non-empty list")
     for position, signature in enumerate(signatures):
         _decode_signature(signature, position)
-
-    # 4. Canonical bytes only: the leaf hash commits to these exact bytes, and
-    #    one record must have exactly one entry. RFC 8785 writes an object as its
-    #    members in key order, so the record's form is assembled from its two values.
-    try:
-        payload = canonical_json(record["payload"])
-        canonical = b'{"payload":' + payload + b',"signatures":' + canonical_json(signatures) + b"}"
-    except (ValueError, RecursionError) as e:
-        raise VerificationError(f"entry has no canonical JSON form: {e}") from e
-    if canonical != entry:
-        raise VerificationError("entry is not in RFC 8785 canonical form")
-    return ParsedEntry(record, RECORD_DOMAIN + payload)
+    return record
 
 
 def verify_record_signatures(

@@ -20,11 +20,12 @@ import httpx
 
 from signing.checkpoint import Checkpoint, verify_checkpoint
 from signing.errors import VerificationError
-from signing.ledger import LedgerChecker
+from signing.ledger import LedgerChecker, SignatureCheck
 from signing.merkle import RootAccumulator, leaf_hash, verify_consistency
 from signing.note import Verifier
 
 PAGE = 1000
+SIGNATURE_THREADS = 2
 
 
 @dataclass(frozen=True)
@@ -52,14 +53,27 @@ def audit_log(
     # 3. Every entry obeys the record rules, in order, from the first ...
     checker = LedgerChecker(log_key.public_key)
     leaves = _Leaves()
-    with ThreadPoolExecutor(1) as prefetch:
-        # The server reads the next page while this one is checked.
-        pending: deque[Future] = deque()
-        for start in range(0, checkpoint.size, PAGE):
-            pending.append(prefetch.submit(_page, client, start, min(start + PAGE, checkpoint.size)))
-            while len(pending) > 1 or (pending and start + PAGE >= checkpoint.size):
-                _check_page(client, checkpoint, checker, leaves, pending.popleft().result())
-                on_progress(len(leaves), checkpoint.size)
+    with ThreadPoolExecutor(1) as prefetch, ThreadPoolExecutor(SIGNATURE_THREADS) as verifiers:
+        # Three things overlap: the server reads the next page, other threads check the
+        # canonical form and signatures of the last one (Ed25519 releases the GIL), and
+        # this one checks the rules, which follow the log's order, of the current one.
+        pages = deque(prefetch.submit(_page, client, start, min(start + PAGE, checkpoint.size)) for start in range(0, min(checkpoint.size, 2 * PAGE), PAGE))
+        next_start = min(checkpoint.size, 2 * PAGE)
+        unverified: deque[list[Future]] = deque()
+        while pages:
+            start, entries = pages.popleft().result()
+            if next_start < checkpoint.size:
+                pages.append(prefetch.submit(_page, client, next_start, min(next_start + PAGE, checkpoint.size)))
+                next_start += PAGE
+            checks, problem = _check_page(checker, leaves, start, entries, checkpoint.size)
+            unverified.append([verifiers.submit(_run_all, part) for part in _split(checks, SIGNATURE_THREADS)])
+            while len(unverified) > (0 if problem or not pages else 1):
+                for part in unverified.popleft():
+                    if (failure := part.result()) is not None:
+                        _blame(client, leaves, checkpoint, failure)
+            if problem:
+                _blame(client, leaves, checkpoint, problem)
+            on_progress(len(leaves), checkpoint.size)
     if len(leaves) < checkpoint.size:
         _blame(client, leaves, checkpoint, _missing(len(leaves), checkpoint.size))
     # 4. ... and the entries hash to the root the checkpoint signs.
@@ -70,18 +84,38 @@ def audit_log(
     return AuditReport(checkpoint, checkpoint.size, len(checker.keys), len(checker.lots), previous.size if previous else None)
 
 
-def _check_page(client: httpx.Client, checkpoint: Checkpoint, checker: LedgerChecker, leaves: _Leaves, page: tuple[int, list]) -> None:
-    start, entries = page
+def _check_page(
+    checker: LedgerChecker, leaves: _Leaves, start: int, entries: list, size: int
+) -> tuple[list[SignatureCheck], str | None]:
+    """Check the rules of one page; return its signature checks and the first problem."""
     if start != len(leaves) or not entries:
-        _blame(client, leaves, checkpoint, _missing(len(leaves), checkpoint.size))
+        return [], _missing(len(leaves), size)
+    verifications = []
     for offset, encoded in enumerate(entries):
         index = start + offset
-        entry = _decode(index, encoded)
-        leaves.append(leaf_hash(entry))
         try:
-            checker.check(index, entry)
+            entry = _decode(index, encoded)
+            leaves.append(leaf_hash(entry))
+            _, verify = checker.check_rules(index, entry)
         except VerificationError as exc:
-            _blame(client, leaves, checkpoint, str(exc))
+            return verifications, str(exc)
+        verifications.append(verify)
+    return verifications, None
+
+
+def _run_all(checks: list[SignatureCheck]) -> str | None:
+    """The first failure among `checks`, in order."""
+    for check in checks:
+        try:
+            check()
+        except VerificationError as exc:
+            return str(exc)
+    return None
+
+
+def _split(items: list, parts: int) -> list[list]:
+    size = -(-len(items) // parts) or 1
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def _missing(served: int, size: int) -> str:
