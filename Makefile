@@ -20,3 +20,4 @@ bench: $(STAMP)  ## benchmarks; print ratios measured side by side
 	$(VENV)/bin/python -m bench.append_http
 	$(VENV)/bin/python -m bench.verify_log
 	$(VENV)/bin/python -m bench.proof_latency
+	$(VENV)/bin/python -m bench.photo_ingest

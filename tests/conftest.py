@@ -65,14 +65,6 @@ def postgres(postgres_server: str) -> Iterator[str]:
     drop()
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str | None]:
-    if request.param == "sqlite":
-        yield None
-    else:
-        yield request.getfixturevalue("postgres")
-
-
 def make_settings(data_dir: Path, database_url: str | None = None, **overrides) -> Settings:
     fields = {"admin_token": ADMIN_TOKEN, "public_url": "http://testserver", **overrides}
     return Settings(data_dir=data_dir, database_url=database_url, **fields)
@@ -84,8 +76,19 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def context(tmp_path: Path, clock: FixedClock) -> Iterator[Context]:
-    context = open_context(make_settings(tmp_path / "data"), clock)
+def backend(request: pytest.FixtureRequest) -> str:
+    """SQLite unless a module or test asks for both with
+    `pytest.mark.parametrize("backend", BOTH_DATABASES, indirect=True)`."""
+    return getattr(request, "param", "sqlite")
+
+
+BOTH_DATABASES = ["sqlite", "postgres"]
+
+
+@pytest.fixture
+def context(tmp_path: Path, clock: FixedClock, backend: str, request: pytest.FixtureRequest) -> Iterator[Context]:
+    database_url = request.getfixturevalue("postgres") if backend == "postgres" else None
+    context = open_context(make_settings(tmp_path / "data", database_url), clock)
     yield context
     context.close()
 

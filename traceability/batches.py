@@ -15,6 +15,7 @@ from .context import Context
 from .errors import ApiError
 from .identities import Actor, signing_key
 from .log import Appender
+from . import photos
 from .ids import new_id, new_lot_code
 from .models import Batch, BatchInput, Identity, LogEntry, Plot
 from .schemas import BatchIn, PlotIn
@@ -114,8 +115,7 @@ def append_event(context: Context, actor: Actor, lot: str, body, idempotency: Id
     occurred = datetime.fromisoformat(body.occurred_at)
     if occurred - context.clock.now() > MAX_FUTURE:
         raise ApiError(422, "future_time", f"occurred_at {body.occurred_at} is in the future; check the phone's date and time")
-    for sha256 in body.evidence:
-        raise ApiError(422, "unknown_photo", f"photo {sha256} was never uploaded; upload it with POST /api/v1/photos first")
+    cited = list(dict.fromkeys(body.evidence))
     key = signing_key(context, actor)
 
     def work(session: Session, log: Appender) -> dict:
@@ -126,6 +126,8 @@ def append_event(context: Context, actor: Actor, lot: str, body, idempotency: Id
             raise _unknown_lot(lot)
         if body.type not in REGULATOR_EVENT_TYPES and tip.owner_id != actor.id:
             raise ApiError(403, "not_your_lot", f"lot {lot} belongs to another grower; you can only add records to your own lots")
+        plot = _plot_location(connection, tip.plot_id) if cited else None
+        evidence, findings = photos.check_evidence(session, context, actor, lot, body.occurred_at, plot, cited)
         seq = tip.last_seq + 1
         now = log.now
         payload = {
@@ -138,16 +140,26 @@ def append_event(context: Context, actor: Actor, lot: str, body, idempotency: Id
             "type": body.type,
             "occurred_at": body.occurred_at,
             "data": body.data.model_dump(by_alias=True, exclude_none=True),
-            "evidence": [],
+            "evidence": evidence,
         }
         appended = log.append(payload, key, lot=lot, seq=seq, event_type=body.type)
         connection.execute(_MOVE_TIP, {"tip_lot": lot, "tip_seq": seq, "tip_leaf": appended.leaf_hash})
-        return {"index": appended.index, "seq": seq, "leaf_hash": appended.leaf_hash.hex(), "warnings": []}
+        if cited:
+            photos.record_citations(session, cited, lot, appended.index, actor.id, findings, now)
+        warnings = [f.as_json() for f in findings]
+        return {"index": appended.index, "seq": seq, "leaf_hash": appended.leaf_hash.hex(), "warnings": warnings}
 
     return context.sequencer.run(actor.id, idempotency, work)
 
 
-_TIP = select(Batch.owner_id, Batch.last_seq, Batch.last_leaf_hash).where(Batch.lot == bindparam("lot"))
+_TIP = select(Batch.owner_id, Batch.last_seq, Batch.last_leaf_hash, Batch.plot_id).where(Batch.lot == bindparam("lot"))
+
+
+def _plot_location(connection, plot_id: str | None) -> tuple[float, float] | None:
+    if plot_id is None:
+        return None
+    row = connection.execute(select(Plot.lat, Plot.lon).where(Plot.id == plot_id)).first()
+    return (row.lat, row.lon) if row else None
 _MOVE_TIP = (
     update(Batch).where(Batch.lot == bindparam("tip_lot")).values(last_seq=bindparam("tip_seq"), last_leaf_hash=bindparam("tip_leaf"))
 )

@@ -13,6 +13,7 @@ from .ids import new_token
 from .db import make_engine, make_sessionmaker, migrate
 from .keystore import Sealer, load_or_create_operator_signer, write_secret
 from .log import TransparencyLog
+from .photo_store import PhotoStore
 from .settings import Settings
 from .writes import Sequencer
 
@@ -28,6 +29,7 @@ class Context:
     admin_token_hash: bytes
     sequencer: Sequencer
     writer_engine: Engine
+    photos: PhotoStore
 
     def close(self) -> None:
         self.engine.dispose()
@@ -56,6 +58,7 @@ def open_context(settings: Settings, clock: Clock | None = None) -> Context:
         admin_token_hash=hashlib.sha256(admin_token(settings).encode()).digest(),
         sequencer=Sequencer(make_sessionmaker(writer_engine), log, clock),
         writer_engine=writer_engine,
+        photos=PhotoStore(settings.data_dir / "photos"),
     )
     with context.sessions() as session:
         context.log.ensure_head(session, clock.now())

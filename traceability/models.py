@@ -156,3 +156,70 @@ class IdempotentResponse(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Photo(Base):
+    """An original photo, stored once by content (its SHA-256 is what records cite)."""
+
+    __tablename__ = "photos"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    media_type: Mapped[str] = mapped_column(String(32))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    # As the camera wrote it: ISO 8601, with an offset only when the photo recorded one.
+    taken_at: Mapped[str | None] = mapped_column(String(40))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    make: Mapped[str | None] = mapped_column(String(100))
+    model: Mapped[str | None] = mapped_column(String(100))
+    perceptual_hash: Mapped[str] = mapped_column(String(512))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PhotoNeighbour(Base):
+    """Two photos that look the same (recompressed, resized, cropped): both directions stored."""
+
+    __tablename__ = "photo_neighbours"
+
+    sha256: Mapped[str] = mapped_column(ForeignKey("photos.sha256"), primary_key=True)
+    neighbour: Mapped[str] = mapped_column(ForeignKey("photos.sha256"), primary_key=True)
+    distance: Mapped[int] = mapped_column(Integer)
+
+
+class PhotoUpload(Base):
+    """Who uploaded which photo: a grower may cite only their own uploads."""
+
+    __tablename__ = "photo_uploads"
+
+    sha256: Mapped[str] = mapped_column(ForeignKey("photos.sha256"), primary_key=True)
+    uploader_id: Mapped[str] = mapped_column(ForeignKey("identities.id"), primary_key=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PhotoCitation(Base):
+    """A photo cited as evidence by a record (the record's log index)."""
+
+    __tablename__ = "photo_citations"
+
+    sha256: Mapped[str] = mapped_column(ForeignKey("photos.sha256"), primary_key=True)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    lot: Mapped[str] = mapped_column(ForeignKey("batches.lot"), index=True)
+    grower_id: Mapped[str] = mapped_column(ForeignKey("identities.id"))
+
+
+class CredibilityWarning(Base):
+    """A credibility warning: never blocks a grower, informs regulators and the public page."""
+
+    __tablename__ = "warnings"
+    __table_args__ = (Index("ix_warnings_lot_idx", "lot", "idx"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(32), index=True)
+    message: Mapped[str] = mapped_column(Text)
+    grower_id: Mapped[str] = mapped_column(ForeignKey("identities.id"), index=True)
+    lot: Mapped[str | None] = mapped_column(ForeignKey("batches.lot"))
+    idx: Mapped[int | None] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

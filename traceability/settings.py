@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     master_key: SecretStr | None = None
     # JSON bodies larger than this are refused while streaming (entries are at most 64 KiB).
     max_json_bytes: int = Field(default=256 * 1024, ge=1024)
+    # Photo uploads are refused past this size while they stream in.
+    max_photo_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+    # Credibility warnings (protocol §4): capture time or place this far from the claim.
+    photo_time_tolerance_hours: float = Field(default=48, gt=0)
+    photo_distance_tolerance_km: float = Field(default=5, gt=0)
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

@@ -14,6 +14,10 @@ from signing.errors import VerificationError
 from signing.note import Verifier
 from traceability.cli import app
 
+from ..conftest import BOTH_DATABASES
+
+pytestmark = pytest.mark.parametrize("backend", BOTH_DATABASES, indirect=True)
+
 
 @pytest.fixture
 def lot_bundle(farm, client):

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -17,43 +13,10 @@ from signing.note import Verifier
 from traceability.monitor import audit_log
 
 from ..conftest import ADMIN_TOKEN
+from ..servers import Server
 
 WRITERS = 8
 APPENDS_PER_WRITER = 12
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """`suyuan serve` in its own process(es), as an operator would run it."""
-
-    def __init__(self, env: dict[str, str], workers: int, log: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._log = log.open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "traceability", "serve", "--port", str(self.port), "--workers", str(workers)],
-            env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"suyuan serve exited: {log.read_text(errors='replace')}")
-            try:
-                if httpx.get(f"{self.url}/log/key", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        raise RuntimeError(f"suyuan serve did not start: {log.read_text(errors='replace')}")
-
-    def stop(self) -> None:
-        os.killpg(self.process.pid, 15)
-        self.process.wait(timeout=30)
-        self._log.close()
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgres"])

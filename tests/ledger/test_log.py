@@ -13,6 +13,10 @@ from signing.merkle import leaf_hash, verify_consistency, verify_inclusion
 from signing.note import Verifier
 from traceability.errors import ApiError
 
+from ..conftest import BOTH_DATABASES
+
+pytestmark = pytest.mark.parametrize("backend", BOTH_DATABASES, indirect=True)
+
 
 def b64(text: str) -> bytes:
     return base64.b64decode(text)

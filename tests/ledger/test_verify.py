@@ -18,8 +18,10 @@ from traceability.api.app import create_app
 from traceability.context import open_context
 from traceability.monitor import audit_log
 
-from ..conftest import ADMIN_TOKEN, make_settings
+from ..conftest import BOTH_DATABASES, ADMIN_TOKEN, make_settings
 from ..factories import Farm
+
+both_databases = pytest.mark.parametrize("backend", BOTH_DATABASES, indirect=True)
 
 
 @pytest.fixture
@@ -50,6 +52,7 @@ def set_entry(context, index: int, entry: bytes) -> None:
         session.commit()
 
 
+@both_databases
 def test_an_honest_log_verifies(client, seeded, tmp_path):
     report = audit_log(client, seeded)
     assert report.entries == 12 and report.keys == 3 and report.lots == 3
@@ -61,6 +64,7 @@ def failure(client, key) -> str:
     return str(failed.value)
 
 
+@both_databases
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_changing_any_byte_of_any_entry_is_caught_and_named(client, context, seeded, data):
@@ -76,6 +80,7 @@ def test_changing_any_byte_of_any_entry_is_caught_and_named(client, context, see
         set_entry(context, index, original)
 
 
+@both_databases
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_swapping_two_entries_is_caught_and_names_the_first(client, context, seeded, data):
@@ -91,6 +96,7 @@ def test_swapping_two_entries_is_caught_and_names_the_first(client, context, see
         set_entry(context, second, entries[second])
 
 
+@both_databases
 @settings(max_examples=13, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_dropping_an_entry_is_caught_and_named(client, context, seeded, data):
@@ -109,6 +115,7 @@ def test_dropping_an_entry_is_caught_and_named(client, context, seeded, data):
             session.commit()
 
 
+@both_databases
 def test_a_log_signed_by_another_key_is_refused(client, seeded):
     from signing.keys import generate_private_key
     from signing.note import Signer

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ..conftest import ADMIN_TOKEN
+from ..conftest import BOTH_DATABASES, ADMIN_TOKEN
+
+pytestmark = pytest.mark.parametrize("backend", BOTH_DATABASES, indirect=True)
 
 
 def test_grower_creates_a_lot_and_logs_its_season(farm, client):

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from ..context import Context, open_context
 from ..settings import Settings
-from . import errors, routes_batches, routes_log, routes_members, routes_public
+from . import errors, routes_batches, routes_log, routes_members, routes_photos, routes_public
 from .limits import BodyLimit
 
 
@@ -19,9 +19,13 @@ def create_app(context: Context) -> FastAPI:
     )
     app.state.context = context
     errors.install(app)
-    for module in (routes_log, routes_members, routes_batches, routes_public):
+    for module in (routes_log, routes_members, routes_batches, routes_photos, routes_public):
         app.include_router(module.router)
-    app.add_middleware(BodyLimit, limit_for=lambda _path: context.settings.max_json_bytes)
+    settings = context.settings
+    app.add_middleware(
+        BodyLimit,
+        limit_for=lambda path: settings.max_photo_bytes if path == routes_photos.UPLOAD_PATH else settings.max_json_bytes,
+    )
     return app
 
 

@@ -13,11 +13,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from signing.ledger import EVENT_TYPES
 
 from ..errors import ApiError
-from .limits import BodyTooLarge
 
 log = logging.getLogger("suyuan")
 
-_STATUS_CODES = {404: "not_found", 405: "method_not_allowed", 401: "no_token", 403: "forbidden"}
+_STATUS_CODES = {400: "bad_body", 401: "no_token", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+# FastAPI's words for a body it cannot read, made into advice.
+_UNREADABLE = "There was an error parsing the body"
 
 
 def error_response(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
@@ -38,14 +39,14 @@ def install(app: FastAPI) -> None:
                 return error_response(400, "bad_json", f"the body is not valid JSON ({error.get('ctx', {}).get('error', 'parse error')}); send a JSON object")
         return error_response(422, "invalid", "; ".join(_describe(error) for error in errors[:10]))
 
-    @app.exception_handler(BodyTooLarge)
-    async def _too_large(_request: Request, exc: BodyTooLarge) -> JSONResponse:
-        return error_response(413, "too_large", f"the request body is over the limit of {exc.limit} bytes")
-
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(exc.status_code, "error")
-        message = "there is nothing at this address" if exc.status_code == 404 else str(exc.detail)
+        message = str(exc.detail)
+        if exc.status_code == 404:
+            message = "there is nothing at this address"
+        elif message == _UNREADABLE:
+            message = "the request body could not be read: send JSON, or a photo as the multipart form field 'file'"
         return error_response(exc.status_code, code, message, getattr(exc, "headers", None))
 
     @app.exception_handler(PoolTimeout)

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class BodyTooLarge(Exception):
+class BodyTooLarge(HTTPException):
+    """An HTTPException, so that FastAPI's body parsing passes it on rather than calling
+    the body malformed."""
+
     def __init__(self, limit: int) -> None:
-        super().__init__(f"body over {limit} bytes")
-        self.limit = limit
+        super().__init__(413, too_large_message(limit))
+
+
+def too_large_message(limit: int) -> str:
+    return f"the request body is over the limit of {limit // 1024 // 1024 or limit // 1024} {'MiB' if limit >= 1024 * 1024 else 'KiB'}"
 
 
 class BodyLimit:
@@ -42,9 +50,7 @@ class BodyLimit:
 
 
 async def _refuse(send: Send, limit: int) -> None:
-    body = (
-        '{"error":{"code":"too_large","message":"the request body is over the limit of %d bytes"}}' % limit
-    ).encode()
+    body = json.dumps({"error": {"code": "too_large", "message": too_large_message(limit)}}).encode()
     await send(
         {
             "type": "http.response.start",

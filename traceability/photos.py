@@ -1,0 +1,255 @@
+"""Photo evidence: ingest, and the credibility checks of protocol §4.
+
+Warnings never block a grower: they come back with the upload or the event, are stored
+for regulators, and are summarised on the public page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from signing.ledger import LOT_OWNER_ROLES
+
+from .context import Context
+from .errors import ApiError
+from .evidence.exif import read_metadata
+from .evidence.images import NEAR_DUPLICATE_DISTANCE, hash_distance, open_image, perceptual_hash, public_copies
+from .identities import Actor
+from .log import Appender
+from .models import CredibilityWarning, Photo, PhotoCitation, PhotoNeighbour, PhotoUpload
+from .writes import IdempotencyKey, Outcome
+
+# Photos without an offset are taken to be in China Standard Time (no daylight saving).
+CAMERA_ZONE = timezone(timedelta(hours=8))
+CLOCK_MARGIN = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    message: str
+
+    def as_json(self) -> dict:
+        return {"code": self.code, "message": self.message}
+
+
+def ingest(context: Context, actor: Actor, data: bytes, idempotency: IdempotencyKey | None) -> Outcome:
+    """Store an uploaded photo (once per content) and say what it shows and what looks wrong."""
+    if actor.role not in LOT_OWNER_ROLES:
+        raise ApiError(403, "forbidden", f"only a grower or cooperative uploads photos; this token belongs to a {actor.role}")
+    sha256 = hashlib.sha256(data).hexdigest()
+    store = context.photos
+    known = _photo(context, sha256)
+    if known is None:
+        opened = open_image(data)
+        metadata = read_metadata(data)
+        display, thumbnail = public_copies(opened)
+        store.save(sha256, data, display, thumbnail)
+        fresh = Photo(
+            sha256=sha256,
+            media_type=opened.media_type,
+            size_bytes=len(data),
+            width=opened.width,
+            height=opened.height,
+            taken_at=metadata.taken_at.isoformat() if metadata.taken_at else None,
+            lat=metadata.lat,
+            lon=metadata.lon,
+            make=metadata.make,
+            model=metadata.model,
+            perceptual_hash=perceptual_hash(opened),
+            created_at=context.clock.now(),
+        )
+        # Compared with every earlier photo once, here, outside the append lock; photos
+        # that arrive meanwhile are compared again under it.
+        scanned_at = context.clock.now()
+        neighbours = _scan_neighbours(context, fresh)
+    else:
+        fresh, neighbours, scanned_at = None, {}, None
+
+    def work(session: Session, log: Appender) -> dict:
+        photo = session.get(Photo, sha256)
+        if photo is None:
+            photo = fresh
+            session.add(photo)
+            # Hosts' clocks differ a little: a margin costs a few extra comparisons, no misses.
+            late = session.execute(
+                select(Photo.sha256, Photo.perceptual_hash).where(Photo.created_at >= scanned_at - CLOCK_MARGIN)
+            ).all()
+            neighbours.update(_near(photo, late))
+            session.add_all(
+                PhotoNeighbour(sha256=a, neighbour=b, distance=d)
+                for other, d in neighbours.items()
+                for a, b in ((sha256, other), (other, sha256))
+            )
+        first_upload = session.get(PhotoUpload, (sha256, actor.id)) is None
+        if first_upload:
+            session.add(PhotoUpload(sha256=sha256, uploader_id=actor.id, created_at=log.now))
+        session.flush()
+        findings = _missing_metadata(photo) + _uploaded_by_others(session, sha256, actor.id)
+        if first_upload:
+            _store(session, findings, actor.id, log.now, sha256=sha256)
+        return {
+            "sha256": sha256,
+            "media_type": photo.media_type,
+            "exif": metadata_json(photo),
+            "warnings": [f.as_json() for f in findings],
+        }
+
+    return context.sequencer.run(actor.id, idempotency, work)
+
+
+def check_evidence(session: Session, context: Context, actor: Actor, lot: str, occurred_at: str, plot: tuple[float, float] | None, cited: list[str]) -> tuple[list[dict], list[Finding]]:
+    """The `evidence` of an event and its warnings; refuses photos the actor never uploaded."""
+    evidence, findings = [], []
+    occurred = datetime.fromisoformat(occurred_at)
+    for sha256 in cited:
+        photo = session.get(Photo, sha256)
+        if photo is None or session.get(PhotoUpload, (sha256, actor.id)) is None:
+            raise ApiError(422, "unknown_photo", f"photo {sha256} is not one of your uploads; upload it with POST /api/v1/photos first")
+        evidence.append({"sha256": sha256, "media_type": photo.media_type})
+        findings += _missing_metadata(photo)
+        findings += _time_mismatch(photo, occurred, context.settings.photo_time_tolerance_hours)
+        findings += _far_from_plot(photo, plot, context.settings.photo_distance_tolerance_km)
+        findings += _cited_elsewhere(session, photo, lot, actor.id)
+    return evidence, findings
+
+
+def record_citations(session: Session, cited: list[str], lot: str, index: int, grower_id: str, findings: list[Finding], now: datetime) -> None:
+    session.add_all(PhotoCitation(sha256=sha, idx=index, lot=lot, grower_id=grower_id) for sha in cited)
+    _store(session, findings, grower_id, now, lot=lot, index=index)
+
+
+def public_copy(context: Context, sha256: str, *, thumbnail: bool) -> Path:
+    """The path of a public copy, remade from the original if it was lost."""
+    store = context.photos
+    path = store.thumbnail(sha256) if thumbnail else store.display(sha256)
+    if path.exists():
+        return path
+    original = store.original(sha256)
+    if not original.exists():
+        raise ApiError(404, "unknown_photo", "there is no photo with this hash")
+    data = original.read_bytes()
+    store.save(sha256, data, *public_copies(open_image(data)))
+    return path
+
+
+def metadata_json(photo: Photo) -> dict:
+    fields = {"taken_at": photo.taken_at, "lat": photo.lat, "lon": photo.lon, "make": photo.make, "model": photo.model}
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+# -- the checks -------------------------------------------------------------------------------
+
+
+def _missing_metadata(photo: Photo) -> list[Finding]:
+    missing = [what for what, value in (("capture time", photo.taken_at), ("place", photo.lat)) if value is None]
+    if not missing:
+        return []
+    return [Finding(
+        "exif_missing",
+        f"the photo carries no {' or '.join(missing)} (common for forwarded photos; not suspicious by itself)",
+    )]
+
+
+def _time_mismatch(photo: Photo, occurred: datetime, tolerance_hours: float) -> list[Finding]:
+    if photo.taken_at is None:
+        return []
+    taken = datetime.fromisoformat(photo.taken_at)
+    if taken.tzinfo is None:
+        taken = taken.replace(tzinfo=CAMERA_ZONE)
+    hours = abs((occurred - taken).total_seconds()) / 3600
+    if hours <= tolerance_hours:
+        return []
+    return [Finding(
+        "exif_time_mismatch",
+        f"the photo was taken {_span(hours)} {'before' if taken < occurred else 'after'} the time given for the event",
+    )]
+
+
+def _far_from_plot(photo: Photo, plot: tuple[float, float] | None, tolerance_km: float) -> list[Finding]:
+    if plot is None or photo.lat is None or photo.lon is None:
+        return []
+    km = distance_km(plot, (photo.lat, photo.lon))
+    if km <= tolerance_km:
+        return []
+    return [Finding("gps_far_from_plot", f"the photo was taken {km:.1f} km from the lot's plot")]
+
+
+def _uploaded_by_others(session: Session, sha256: str, grower_id: str) -> list[Finding]:
+    """At upload: the same or a near-identical picture already uploaded by another grower."""
+    return _similar_findings(
+        session,
+        sha256,
+        select(PhotoUpload.sha256).where(PhotoUpload.uploader_id != grower_id),
+        "another grower uploaded it before",
+    )
+
+
+def _cited_elsewhere(session: Session, photo: Photo, lot: str, grower_id: str) -> list[Finding]:
+    """At an event: the same or a near-identical picture already evidence for another lot or grower."""
+    return _similar_findings(
+        session,
+        photo.sha256,
+        select(PhotoCitation.sha256).where((PhotoCitation.lot != lot) | (PhotoCitation.grower_id != grower_id)),
+        "it is already evidence for another lot",
+    )
+
+
+def _similar_findings(session: Session, sha256: str, used_elsewhere, why: str) -> list[Finding]:
+    findings = []
+    if session.execute(used_elsewhere.where(used_elsewhere.selected_columns[0] == sha256).limit(1)).first():
+        findings.append(Finding("photo_reused", f"this exact photo was used before: {why}"))
+    near = session.execute(
+        select(PhotoNeighbour.neighbour)
+        .where(PhotoNeighbour.sha256 == sha256, PhotoNeighbour.neighbour.in_(used_elsewhere))
+        .limit(1)
+    ).scalar()
+    if near:
+        findings.append(Finding(
+            "photo_near_duplicate",
+            f"this picture looks the same as an earlier photo ({near[:12]}…), perhaps recompressed or cropped: {why}",
+        ))
+    return findings
+
+
+def _scan_neighbours(context: Context, photo: Photo) -> dict[str, int]:
+    with context.sessions() as session:
+        return _near(photo, session.execute(select(Photo.sha256, Photo.perceptual_hash)))
+
+
+def _near(photo: Photo, candidates) -> dict[str, int]:
+    near = {}
+    for sha, phash in candidates:
+        if sha != photo.sha256 and (distance := hash_distance(phash, photo.perceptual_hash)) <= NEAR_DUPLICATE_DISTANCE:
+            near[sha] = distance
+    return near
+
+
+def _store(session: Session, findings: list[Finding], grower_id: str, now: datetime, *, lot: str | None = None, index: int | None = None, sha256: str | None = None) -> None:
+    session.add_all(
+        CredibilityWarning(code=f.code, message=f.message, grower_id=grower_id, lot=lot, idx=index, sha256=sha256, created_at=now)
+        for f in findings
+    )
+
+
+def _photo(context: Context, sha256: str) -> Photo | None:
+    with context.sessions() as session:
+        return session.get(Photo, sha256)
+
+
+def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance (haversine, mean Earth radius)."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0088 * math.asin(math.sqrt(h))
+
+
+def _span(hours: float) -> str:
+    return f"{hours / 24:.0f} days" if hours >= 48 else f"{hours:.0f} hours"
