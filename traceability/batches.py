@@ -17,7 +17,7 @@ from .identities import Actor, signing_key
 from .log import Appender
 from . import photos
 from .ids import new_id, new_lot_code
-from .models import Batch, BatchInput, Identity, LogEntry, Plot
+from .models import Batch, BatchInput, CredibilityWarning, Identity, LogEntry, Plot
 from .schemas import BatchIn, PlotIn
 from .writes import IdempotencyKey, Outcome
 
@@ -174,6 +174,11 @@ def read_batch(session: Session, lot: str) -> dict:
     )
     inputs = session.execute(select(BatchInput).where(BatchInput.lot == lot).order_by(BatchInput.position)).scalars()
     made_into = session.execute(select(BatchInput.lot).where(BatchInput.input_lot == lot).distinct()).scalars()
+    warnings = session.execute(
+        select(CredibilityWarning.idx, CredibilityWarning.code, CredibilityWarning.message)
+        .where(CredibilityWarning.lot == lot)
+        .order_by(CredibilityWarning.idx, CredibilityWarning.id)
+    )
     return {
         "lot": batch.lot,
         "product": batch.product,
@@ -187,6 +192,7 @@ def read_batch(session: Session, lot: str) -> dict:
             {"index": idx, "seq": seq, "leaf_hash": bytes(leaf).hex(), "record": json.loads(entry)}
             for idx, seq, leaf, entry in rows
         ],
+        "warnings": [{"index": idx, "code": code, "message": message} for idx, code, message in warnings],
     }
 
 

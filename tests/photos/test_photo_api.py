@@ -168,6 +168,10 @@ def test_time_and_place_far_from_the_claim_are_flagged(farm, client, context, gp
         stored = session.query(CredibilityWarning).filter_by(lot=lot).all()
     assert sorted(w.code for w in stored) == ["exif_time_mismatch", "gps_far_from_plot"]
     assert all(w.idx == response.json()["index"] for w in stored)
+    # Anyone looking at the lot sees them too, against the record they concern.
+    shown = client.get(f"/api/v1/batches/{lot}").json()["warnings"]
+    assert sorted(w["code"] for w in shown) == ["exif_time_mismatch", "gps_far_from_plot"]
+    assert {w["index"] for w in shown} == {response.json()["index"]}
 
 
 def test_a_photo_without_metadata_is_only_informational(farm, client):
