@@ -13,7 +13,7 @@ from .b64 import decode_strict
 from .errors import VerificationError
 from .keys import keyid as keyid_of
 from .merkle import leaf_hash
-from .records import decode_entry, read_entry, verify_record_signatures
+from .records import canonical_message, decode_entry, verify_record_signatures
 
 KINDS = ("key", "key_revoke", "batch", "event")
 ROLES = ("grower", "regulator", "cooperative")
@@ -74,12 +74,13 @@ class SignatureCheck:
 
     index: int
     entry: bytes
+    record: dict
     keys: dict[str, bytes]
 
     def __call__(self) -> None:
         try:
-            parsed = read_entry(self.entry)
-            verify_record_signatures(parsed.record, self.keys, message=parsed.message)
+            message = canonical_message(self.entry, self.record)
+            verify_record_signatures(self.record, self.keys, message=message)
         except VerificationError as exc:
             raise VerificationError(f"entry {self.index}: {exc}") from None
 
@@ -157,7 +158,7 @@ class LedgerChecker:
         if kind in ("batch", "event"):
             self.lots[payload["lot"]].leaf_hash = leaf_hash(entry)
         # 5. The canonical form, and the signatures over the canonical payload.
-        return record, SignatureCheck(index, entry, keys)
+        return record, SignatureCheck(index, entry, record, keys)
 
     def _check_key(self, index: int, payload: dict, _author: None) -> None:
         public_key = decode_strict(payload["public_key"], "public_key")

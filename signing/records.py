@@ -99,18 +99,23 @@ def read_entry(entry: bytes) -> ParsedEntry:
     `verify_record_signatures`.
     """
     record = decode_entry(entry)
-    signatures = record["signatures"]
-    # 4. Canonical bytes only: the leaf hash commits to these exact bytes, and
-    #    one record must have exactly one entry. RFC 8785 writes an object as its
-    #    members in key order, so the record's form is assembled from its two values.
+    return ParsedEntry(record, canonical_message(entry, record))
+
+
+def canonical_message(entry: bytes, record: dict[str, Any]) -> bytes:
+    """Step 4 of `read_entry`, for a record `decode_entry` made from `entry`: refuse an entry
+    that is not canonical, and return the message the record's signatures cover."""
+    # Canonical bytes only: the leaf hash commits to these exact bytes, and one record
+    # must have exactly one entry. RFC 8785 writes an object as its members in key
+    # order, so the record's form is assembled from its two values.
     try:
         payload = canonical_json(record["payload"])
-        canonical = b'{"payload":' + payload + b',"signatures":' + canonical_json(signatures) + b"}"
+        canonical = b'{"payload":' + payload + b',"signatures":' + canonical_json(record["signatures"]) + b"}"
     except (ValueError, RecursionError) as e:
         raise VerificationError(f"entry has no canonical JSON form: {e}") from e
     if canonical != entry:
         raise VerificationError("entry is not in RFC 8785 canonical form")
-    return ParsedEntry(record, RECORD_DOMAIN + payload)
+    return RECORD_DOMAIN + payload
 
 
 def decode_entry(entry: bytes) -> dict[str, Any]:
