@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -45,6 +46,9 @@ def demo(
     """Start the service on the embedded default with a seeded demo farm, and print the URLs to open."""
     from .context import open_context
     from .demo import seed
+
+    # The demo's links should open where it listens (the server processes read this too).
+    os.environ.setdefault("SUYUAN_PUBLIC_URL", f"http://{host}:{port}")
 
     context = open_context(_settings())
     seeded = seed(context)
