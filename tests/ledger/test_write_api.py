@@ -139,7 +139,7 @@ def test_tokens_and_roles(farm, client):
     # Only the admin registers accounts.
     assert client.post("/api/v1/growers", json={"name": "x", "region": "y"}, headers=grower.headers).status_code == 403
     assert client.post("/api/v1/regulators", json={"name": "x", "agency": "y"}, headers=regulator.headers).status_code == 403
-    assert client.post(f"/api/v1/batches/NOSUCHLOT/events", json=harvest, headers=grower.headers).status_code == 404
+    assert client.post("/api/v1/batches/NOSUCHLOT/events", json=harvest, headers=grower.headers).status_code == 404
     assert client.post("/api/v1/batches/bad-lot!/events", json=harvest, headers=grower.headers).status_code == 422
 
 
