@@ -21,8 +21,9 @@ from pydantic import TypeAdapter
 from signing.keys import keyid
 from signing.note import Verifier
 from signing.records import parse_entry, signed_message
+from traceability.actors import ADMIN, authenticate
 from traceability.batches import append_event, create_batch
-from traceability.identities import ADMIN, authenticate, register
+from traceability.identities import register
 from traceability.monitor import audit_log
 from traceability.schemas import BatchIn, EventIn
 

@@ -10,13 +10,14 @@ from sqlalchemy.orm import Session
 
 from signing.ledger import LOT_OWNER_ROLES, REGULATOR_EVENT_TYPES
 
+from . import photos
+from .actors import Actor
 from .clock import rfc3339_utc
 from .context import Context
 from .errors import ApiError
-from .identities import Actor, signing_key
-from .log import Appender
-from . import photos
+from .identities import signing_key
 from .ids import new_id, new_lot_code
+from .log import Appender
 from .models import Batch, BatchInput, CredibilityWarning, Identity, LogEntry, Plot
 from .schemas import BatchIn, PlotIn
 from .writes import IdempotencyKey, Outcome
@@ -47,7 +48,7 @@ def create_plot(context: Context, actor: Actor, body: PlotIn, idempotency: Idemp
         session.add(plot)
         return {"plot_id": plot.id}
 
-    return context.sequencer.run(actor.id, idempotency, work)
+    return context.sequencer.run(actor, idempotency, work)
 
 
 def create_batch(session: Session, context: Context, actor: Actor, body: BatchIn, idempotency: IdempotencyKey | None) -> Outcome:
@@ -104,7 +105,7 @@ def create_batch(session: Session, context: Context, actor: Actor, body: BatchIn
         )
         return {"lot": lot, "index": appended.index, "leaf_hash": appended.leaf_hash.hex()}
 
-    return context.sequencer.run(actor.id, idempotency, work)
+    return context.sequencer.run(actor, idempotency, work)
 
 
 def append_event(context: Context, actor: Actor, lot: str, body, idempotency: IdempotencyKey | None) -> Outcome:
@@ -149,7 +150,7 @@ def append_event(context: Context, actor: Actor, lot: str, body, idempotency: Id
         warnings = [f.as_json() for f in findings]
         return {"index": appended.index, "seq": seq, "leaf_hash": appended.leaf_hash.hex(), "warnings": warnings}
 
-    return context.sequencer.run(actor.id, idempotency, work)
+    return context.sequencer.run(actor, idempotency, work)
 
 
 _TIP = select(Batch.owner_id, Batch.last_seq, Batch.last_leaf_hash, Batch.plot_id).where(Batch.lot == bindparam("lot"))

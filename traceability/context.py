@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from .actors import ActorCache
 from .clock import Clock, SystemClock
-from .ids import new_token
 from .db import make_engine, make_sessionmaker, migrate
+from .ids import new_token
 from .keystore import Sealer, load_or_create_operator_signer, write_secret
 from .log import TransparencyLog
 from .photo_store import PhotoStore
@@ -30,6 +31,7 @@ class Context:
     sequencer: Sequencer
     writer_engine: Engine
     photos: PhotoStore
+    actors: ActorCache
 
     def close(self) -> None:
         self.engine.dispose()
@@ -59,6 +61,7 @@ def open_context(settings: Settings, clock: Clock | None = None) -> Context:
         sequencer=Sequencer(make_sessionmaker(writer_engine), log, clock),
         writer_engine=writer_engine,
         photos=PhotoStore(settings.data_dir / "photos"),
+        actors=ActorCache(),
     )
     with context.sessions() as session:
         context.log.ensure_head(session, clock.now())

@@ -12,9 +12,10 @@ from pathlib import Path
 
 from pydantic import TypeAdapter
 
+from .actors import ADMIN, authenticate
 from .batches import append_event, create_batch, create_plot
 from .context import Context
-from .identities import ADMIN, authenticate, register
+from .identities import register
 from .keystore import write_secret
 from .schemas import BatchIn, EventIn, PlotIn
 

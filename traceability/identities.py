@@ -3,61 +3,23 @@
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
-from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from signing.keys import generate_private_key, keyid, raw_public_key
 
+from .actors import Actor, token_hash
 from .clock import rfc3339_utc
 from .context import Context
 from .errors import ApiError
-from .log import Appender
 from .ids import new_id, new_token
+from .log import Appender
 from .models import Identity, Token
 from .writes import IdempotencyKey, Outcome
 
 ID_PREFIX = {"grower": "g", "regulator": "r", "cooperative": "c"}
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is asking: `admin` (the bootstrap token) or a registered identity and its key."""
-
-    id: str
-    role: str
-    keyid: str | None = None
-    sealed_key: bytes | None = None
-
-
-ADMIN = Actor(id="admin", role="admin")
-
-
-def token_hash(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
-
-
-def authenticate(session: Session, context: Context, token: str) -> Actor:
-    digest = token_hash(token)
-    if hmac.compare_digest(digest, context.admin_token_hash):
-        return ADMIN
-    row = session.connection().execute(_ACTOR_BY_TOKEN, {"digest": digest}).first()
-    if row is None or row.revoked_at is not None:
-        raise ApiError(401, "bad_token", "this token is not valid (it may have been replaced); ask for a new one")
-    if row.revoked_index is not None:
-        raise ApiError(401, "revoked", "this account's key was revoked; contact the log operator")
-    return Actor(id=row.id, role=row.role, keyid=row.keyid, sealed_key=row.private_key_sealed)
-
-
-_ACTOR_BY_TOKEN = (
-    select(Identity.id, Identity.role, Identity.keyid, Identity.private_key_sealed, Identity.revoked_index, Token.revoked_at)
-    .join(Token, Token.identity_id == Identity.id)
-    .where(Token.token_hash == bindparam("digest"))
-)
 
 
 def register(
@@ -111,7 +73,7 @@ def register(
         # it gets a fresh token and the unseen one stops working.
         return {**body, "token": _issue_token(session, context, body[f"{role}_id"], replace=True)}
 
-    return context.sequencer.run(actor.id, idempotency, work, reissue=reissue)
+    return context.sequencer.run(actor, idempotency, work, reissue=reissue)
 
 
 def revoke(session: Session, context: Context, actor: Actor, identity_id: str, reason: str) -> Outcome:
@@ -132,7 +94,7 @@ def revoke(session: Session, context: Context, actor: Actor, identity_id: str, r
         )
         return {"id": identity_id, "keyid": current.keyid, "index": appended.index}
 
-    return context.sequencer.run(actor.id, None, work, status=200)
+    return context.sequencer.run(actor, None, work, status=200)
 
 
 def signing_key(context: Context, actor: Actor) -> Ed25519PrivateKey:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import base64
 import json
 import os
-from collections.abc import Callable
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path

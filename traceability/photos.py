@@ -17,13 +17,25 @@ from sqlalchemy.orm import Session
 
 from signing.ledger import LOT_OWNER_ROLES
 
+from .actors import Actor
 from .context import Context
 from .errors import ApiError
 from .evidence.exif import read_metadata
-from .evidence.images import NEAR_DUPLICATE_DISTANCE, hash_distance, open_image, perceptual_hash, public_copies
-from .identities import Actor
+from .evidence.images import (
+    NEAR_DUPLICATE_DISTANCE,
+    hash_distance,
+    open_image,
+    perceptual_hash,
+    public_copies,
+)
 from .log import Appender
-from .models import CredibilityWarning, Photo, PhotoCitation, PhotoNeighbour, PhotoUpload
+from .models import (
+    CredibilityWarning,
+    Photo,
+    PhotoCitation,
+    PhotoNeighbour,
+    PhotoUpload,
+)
 from .writes import IdempotencyKey, Outcome
 
 # Photos without an offset are taken to be in China Standard Time (no daylight saving).
@@ -102,7 +114,7 @@ def ingest(context: Context, actor: Actor, data: bytes, idempotency: Idempotency
             "warnings": [f.as_json() for f in findings],
         }
 
-    return context.sequencer.run(actor.id, idempotency, work)
+    return context.sequencer.run(actor, idempotency, work)
 
 
 def check_evidence(session: Session, context: Context, actor: Actor, lot: str, occurred_at: str, plot: tuple[float, float] | None, cited: list[str]) -> tuple[list[dict], list[Finding]]:

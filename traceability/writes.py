@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from .actors import Actor, still_valid
 from .clock import Clock
 from .errors import ApiError
 from .log import Appender, TransparencyLog
@@ -44,7 +45,7 @@ class Outcome:
 
 @dataclass
 class _Job:
-    actor_id: str
+    actor: Actor
     idempotency: IdempotencyKey | None
     work: Work
     status: int
@@ -66,13 +67,13 @@ class Sequencer:
 
     def run(
         self,
-        actor_id: str,
+        actor: Actor,
         idempotency: IdempotencyKey | None,
         work: Work,
         status: int = 201,
         reissue: Callable[[Session, dict], dict] | None = None,
     ) -> Outcome:
-        job = _Job(actor_id, idempotency, work, status, reissue)
+        job = _Job(actor, idempotency, work, status, reissue)
         with self._pending_lock:
             self._pending.append(job)
         with self._leader:
@@ -110,8 +111,9 @@ class Sequencer:
     def _run_one(self, session: Session, log: Appender, job: _Job) -> Outcome:
         # Jobs mix ORM objects and Core statements: each sees what the ones before it wrote.
         session.flush()
+        still_valid(session, job.actor)
         if job.idempotency is not None:
-            stored = session.get(IdempotentResponse, (job.actor_id, job.idempotency.key), populate_existing=True)
+            stored = session.get(IdempotentResponse, (job.actor.id, job.idempotency.key), populate_existing=True)
             if stored is not None:
                 if stored.request_hash != job.idempotency.request_hash:
                     raise ApiError(
@@ -127,7 +129,7 @@ class Sequencer:
         if job.idempotency is not None:
             session.add(
                 IdempotentResponse(
-                    actor_id=job.actor_id,
+                    actor_id=job.actor.id,
                     key=job.idempotency.key,
                     request_hash=job.idempotency.request_hash,
                     status_code=job.status,

@@ -16,7 +16,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from traceability.evidence.images import NEAR_DUPLICATE_DISTANCE, OpenedImage, hash_distance, open_image, perceptual_hash
+from traceability.evidence.images import (
+    NEAR_DUPLICATE_DISTANCE,
+    OpenedImage,
+    hash_distance,
+    open_image,
+    perceptual_hash,
+)
 
 from .corpus import NEAR_COPIES, ORIENTATION, corpus_files
 

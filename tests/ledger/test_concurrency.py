@@ -66,8 +66,9 @@ def test_eight_writers_through_three_processes_keep_the_log_dense_and_chains_unb
                 report = audit_log(client, key)
                 assert report.entries == 1 + 2 + len(acknowledged)
                 served = client.get("/log/entries", params={"start": 0, "end": report.entries}).json()["entries"]
-                from signing.merkle import leaf_hash
                 import base64
+
+                from signing.merkle import leaf_hash
 
                 for ack in acknowledged:
                     assert leaf_hash(base64.b64decode(served[ack["index"]])).hex() == ack["leaf_hash"]

@@ -13,12 +13,12 @@ from sqlalchemy import delete, select, update
 
 from signing.errors import VerificationError
 from signing.note import Verifier
-from traceability.models import LogEntry
 from traceability.api.app import create_app
 from traceability.context import open_context
+from traceability.models import LogEntry
 from traceability.monitor import audit_log
 
-from ..conftest import BOTH_DATABASES, ADMIN_TOKEN, make_settings
+from ..conftest import ADMIN_TOKEN, BOTH_DATABASES, make_settings
 from ..factories import Farm
 
 both_databases = pytest.mark.parametrize("backend", BOTH_DATABASES, indirect=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ..conftest import BOTH_DATABASES, ADMIN_TOKEN
+from ..conftest import ADMIN_TOKEN, BOTH_DATABASES
 
 pytestmark = pytest.mark.parametrize("backend", BOTH_DATABASES, indirect=True)
 
@@ -203,3 +203,27 @@ def test_openapi_documents_the_api(client):
     assert client.get("/docs").status_code == 200
     spec = client.get("/openapi.json").json()
     assert "/api/v1/batches/{lot}/events" in spec["paths"]
+
+
+def test_a_key_revoked_after_the_request_was_authenticated_signs_nothing(farm, client, context):
+    """Revocation and an append racing: the append, checked again under the lock, loses."""
+    from pydantic import TypeAdapter
+
+    from signing.note import Verifier
+    from traceability.actors import authenticate
+    from traceability.batches import append_event
+    from traceability.errors import ApiError
+    from traceability.monitor import audit_log
+    from traceability.schemas import EventIn
+
+    grower = farm.grower()
+    lot = farm.batch(grower)["lot"]
+    with context.sessions() as session:
+        authenticated = authenticate(session, context, grower.token)  # the request got this far ...
+    assert client.post(f"/api/v1/identities/{grower.id}/revoke", json={"reason": "手机丢失"}, headers=farm.admin).status_code == 200
+    event = TypeAdapter(EventIn).validate_python({"type": "observation", "occurred_at": "2026-09-18T09:00:00+08:00", "data": {"note": "迟到"}})
+    with pytest.raises(ApiError) as refused:  # ... and then the key was revoked
+        append_event(context, authenticated, lot, event, None)
+    assert refused.value.status == 401
+    assert len(client.get(f"/api/v1/batches/{lot}").json()["records"]) == 1
+    assert audit_log(client, Verifier.from_key_string(client.get("/log/key").text)).entries == 3

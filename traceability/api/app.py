@@ -6,7 +6,14 @@ from fastapi import FastAPI
 
 from ..context import Context, open_context
 from ..settings import Settings
-from . import errors, routes_batches, routes_log, routes_members, routes_photos, routes_public
+from . import (
+    errors,
+    routes_batches,
+    routes_log,
+    routes_members,
+    routes_photos,
+    routes_public,
+)
 from .limits import BodyLimit
 
 

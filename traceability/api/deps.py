@@ -11,10 +11,11 @@ from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
+from ..actors import Actor, authenticate, token_hash
 from ..context import Context
 from ..errors import ApiError
-from ..identities import Actor, authenticate
 from ..writes import IdempotencyKey, Outcome
 
 
@@ -37,14 +38,20 @@ SessionDep = Annotated[Session, Depends(get_session)]
 _bearer = HTTPBearer(auto_error=False, description="The token shown once when the account was created")
 
 
-def get_actor(
+async def get_actor(
     session: SessionDep,
     context: ContextDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
     if credentials is None:
         raise ApiError(401, "no_token", "send your token as 'Authorization: Bearer <token>'")
-    return authenticate(session, context, credentials.credentials)
+    # A token seen lately needs no query (writes check it again under the append lock).
+    if (cached := context.actors.get(token_hash(credentials.credentials))) is not None:
+        return cached
+    actor = await run_in_threadpool(authenticate, session, context, credentials.credentials)
+    if actor.token_hash is not None:
+        context.actors.put(actor)
+    return actor
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]

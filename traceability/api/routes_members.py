@@ -7,7 +7,16 @@ from fastapi.responses import JSONResponse
 
 from .. import identities
 from ..batches import require_role
-from ..schemas import CooperativeIn, CooperativeOut, GrowerIn, GrowerOut, RegulatorIn, RegulatorOut, RevokedOut, RevokeIn
+from ..schemas import (
+    CooperativeIn,
+    CooperativeOut,
+    GrowerIn,
+    GrowerOut,
+    RegulatorIn,
+    RegulatorOut,
+    RevokedOut,
+    RevokeIn,
+)
 from .deps import ActorDep, ContextDep, IdempotencyDep, SessionDep, respond
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])

@@ -1,0 +1,92 @@
+"""Who is asking: bearer tokens to actors, and the checks that keep a revoked token out."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from .errors import ApiError
+from .models import Identity, Token
+
+if TYPE_CHECKING:
+    from .context import Context
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is asking: `admin` (the bootstrap token) or a registered identity and its key."""
+
+    id: str
+    role: str
+    keyid: str | None = None
+    sealed_key: bytes | None = None
+    token_hash: bytes | None = None
+
+
+ADMIN = Actor(id="admin", role="admin")
+
+
+def token_hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def authenticate(session: Session, context: Context, token: str) -> Actor:
+    digest = token_hash(token)
+    if hmac.compare_digest(digest, context.admin_token_hash):
+        return ADMIN
+    row = session.connection().execute(_ACTOR_BY_TOKEN, {"digest": digest}).first()
+    if row is None or row.revoked_at is not None:
+        raise ApiError(401, "bad_token", "this token is not valid (it may have been replaced); ask for a new one")
+    if row.revoked_index is not None:
+        raise ApiError(401, "revoked", "this account's key was revoked; contact the log operator")
+    return Actor(id=row.id, role=row.role, keyid=row.keyid, sealed_key=row.private_key_sealed, token_hash=digest)
+
+
+def still_valid(session: Session, actor: Actor) -> None:
+    """Refuse a write by a token or key revoked since the request was authenticated.
+
+    Runs under the append lock, so no record can be signed by a key after the entry that
+    revoked it.
+    """
+    if actor.token_hash is None:
+        return
+    row = session.connection().execute(_ACTOR_BY_TOKEN, {"digest": actor.token_hash}).first()
+    if row is None or row.revoked_at is not None or row.revoked_index is not None:
+        raise ApiError(401, "revoked", "this token or its key was revoked a moment ago; nothing was stored")
+
+
+class ActorCache:
+    """Recently authenticated tokens, so most requests need no database round trip.
+
+    Safe because every write checks the token again under the append lock
+    (`still_valid`); a revoked token lingers here only for checks that decide nothing.
+    """
+
+    def __init__(self, ttl_seconds: float = 30, size: int = 10_000) -> None:
+        self._ttl = ttl_seconds
+        self._size = size
+        self._entries: dict[bytes, tuple[float, Actor]] = {}
+
+    def get(self, digest: bytes) -> Actor | None:
+        found = self._entries.get(digest)
+        if found is None or found[0] < time.monotonic():
+            return None
+        return found[1]
+
+    def put(self, actor: Actor) -> None:
+        if len(self._entries) >= self._size:
+            self._entries.clear()
+        self._entries[actor.token_hash] = (time.monotonic() + self._ttl, actor)
+
+
+_ACTOR_BY_TOKEN = (
+    select(Identity.id, Identity.role, Identity.keyid, Identity.private_key_sealed, Identity.revoked_index, Token.revoked_at)
+    .join(Token, Token.identity_id == Identity.id)
+    .where(Token.token_hash == bindparam("digest"))
+)
