@@ -6,9 +6,9 @@ threads with keep-alive connections, in alternating rounds. Goal: ratio >= 0.5.
 
 from __future__ import annotations
 
+import argparse
 import http.client
 import json
-import sys
 import tempfile
 import threading
 import time
@@ -50,9 +50,9 @@ def throughput(port: int, lot: str, token: str) -> float:
     return CLIENTS * PER_CLIENT / elapsed
 
 
-def main(database_url: str | None = None) -> float:
-    with tempfile.TemporaryDirectory() as tmp, suyuan_server(Path(tmp), database_url) as suyuan, Server(
-        ["-m", "uvicorn", "bench.bare_app:app", "--log-level", "warning"]
+def main(database_url: str | None = None, workers: int = 1) -> float:
+    with tempfile.TemporaryDirectory() as tmp, suyuan_server(Path(tmp), database_url, workers) as suyuan, Server(
+        ["-m", "uvicorn", "bench.bare_app:app", "--log-level", "warning", "--workers", str(workers)]
     ) as bare:
         admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
         _, grower = request(suyuan.port, "POST", "/api/v1/growers", {"name": "王秀英", "region": "洛川县"}, admin)
@@ -65,7 +65,7 @@ def main(database_url: str | None = None) -> float:
     ratios = [o / b for o, b in zip(ours, baseline)]
     database = "PostgreSQL" if database_url else "SQLite (WAL, synchronous=FULL)"
     report(
-        f"Append throughput over HTTP, {database}, {CLIENTS} clients x {PER_CLIENT} appends, {ROUNDS} rounds",
+        f"Append throughput over HTTP, {database}, {workers} worker(s) each, {CLIENTS} clients x {PER_CLIENT} appends, {ROUNDS} rounds",
         [("signed appends per second (median)", f"{sorted(ours)[len(ours) // 2]:.0f}"),
          ("bare parse-only route, per second (median)", f"{sorted(baseline)[len(baseline) // 2]:.0f}")],
         "ratio appends / bare route",
@@ -76,4 +76,8 @@ def main(database_url: str | None = None) -> float:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else None)
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database-url", help="PostgreSQL URL (default: SQLite in a temporary data dir)")
+    parser.add_argument("--workers", type=int, default=1, help="server processes on each side")
+    arguments = parser.parse_args()
+    main(arguments.database_url, arguments.workers)

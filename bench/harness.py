@@ -55,11 +55,11 @@ class Server:
         self.process.wait(timeout=30)
 
 
-def suyuan_server(data_dir: Path, database_url: str | None = None) -> Server:
+def suyuan_server(data_dir: Path, database_url: str | None = None, workers: int = 1) -> Server:
     env = {"SUYUAN_DATA_DIR": str(data_dir), "SUYUAN_ADMIN_TOKEN": ADMIN_TOKEN, "SUYUAN_PUBLIC_URL": "http://bench.test"}
     if database_url:
         env["SUYUAN_DATABASE_URL"] = database_url
-    return Server(["-m", "traceability", "serve"], env)
+    return Server(["-m", "traceability", "serve", "--workers", str(workers)], env)
 
 
 def request(port: int, method: str, path: str, body: dict | None = None, headers: dict | None = None) -> tuple[int, bytes]:
