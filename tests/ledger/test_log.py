@@ -85,6 +85,9 @@ def test_inclusion_and_consistency_proofs_verify_for_every_index_and_size(farm, 
         ("/log/proof/consistency", {"old": 1, "new": 999}),
         ("/log/proof/consistency", {"old": 0, "new": 2}),
         ("/log/proof/inclusion", {"index": "x", "size": 2}),
+        ("/log/proof/inclusion", {"index": 0, "size": 2**70}),
+        ("/log/entries", {"start": 538295445177776340992, "end": 428}),
+        ("/log/proof/consistency", {"old": 1, "new": 2**64}),
     ],
 )
 def test_impossible_proof_requests_are_4xx_with_a_reason(farm, client, path, params):

@@ -13,6 +13,9 @@ from .deps import ContextDep, SessionDep
 
 router = APIRouter(prefix="/log", tags=["log"])
 MAX_ENTRIES = 1000
+# Beyond any real log, and within the database's 64-bit integers.
+Position = Annotated[int, Query(ge=0, le=2**62)]
+Size = Annotated[int, Query(ge=1, le=2**62)]
 
 
 def _b64(raw: bytes) -> str:
@@ -53,8 +56,8 @@ def key(context: ContextDep) -> PlainTextResponse:
 def entries(
     session: SessionDep,
     context: ContextDep,
-    start: Annotated[int, Query(ge=0)],
-    end: Annotated[int, Query(ge=0)],
+    start: Position,
+    end: Position,
 ) -> EntriesOut:
     end = min(end, start + MAX_ENTRIES)
     return EntriesOut(start=start, entries=[_b64(e) for e in context.log.entries(session, start, end)])
@@ -64,8 +67,8 @@ def entries(
 def inclusion(
     session: SessionDep,
     context: ContextDep,
-    index: Annotated[int, Query(ge=0)],
-    size: Annotated[int, Query(ge=1)],
+    index: Position,
+    size: Size,
 ) -> InclusionOut:
     leaf, proof = context.log.inclusion_proof(session, index, size)
     return InclusionOut(index=index, size=size, leaf_hash=_b64(leaf), proof=[_b64(p) for p in proof])
@@ -75,8 +78,8 @@ def inclusion(
 def consistency(
     session: SessionDep,
     context: ContextDep,
-    old: Annotated[int, Query(ge=1)],
-    new: Annotated[int, Query(ge=1)],
+    old: Size,
+    new: Size,
 ) -> ConsistencyOut:
     proof = context.log.consistency_proof(session, old, new)
     return ConsistencyOut(old=old, new=new, proof=[_b64(p) for p in proof])
