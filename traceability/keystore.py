@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import uuid
 from functools import lru_cache
 from pathlib import Path
 
@@ -35,7 +36,7 @@ def write_secret(path: Path, text: str) -> None:
     one too, the first one wins and both use it.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)

@@ -8,6 +8,7 @@ rename), and a second upload of the same bytes writes nothing.
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 
@@ -36,7 +37,8 @@ def _write_once(path: Path, data: bytes) -> None:
     if path.exists():
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    # Unique per writer: two threads may store the same new photo at the same moment.
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     with temporary.open("wb") as handle:
         handle.write(data)
         handle.flush()

@@ -224,3 +224,18 @@ def test_evidence_must_be_the_growers_own_upload(farm, client, gps_photo):
 def test_distance_is_great_circle():
     # Luochuan to Xi'an, about 165 km.
     assert distance_km((35.7621, 109.4251), (34.3416, 108.9398)) == pytest.approx(164, abs=10)
+
+
+def test_the_same_new_photo_uploaded_at_once_by_two_growers_is_stored_once(farm, client, context, gps_photo):
+    from concurrent.futures import ThreadPoolExecutor
+
+    growers = [farm.grower() for _ in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda grower: upload(client, grower, gps_photo["bytes"]), growers))
+    assert {a.status_code for a in answers} == {201}
+    assert len({a.json()["sha256"] for a in answers}) == 1
+    sha = answers[0].json()["sha256"]
+    assert context.photos.original(sha).read_bytes() == gps_photo["bytes"]
+    assert not list(context.photos.root.rglob("*.tmp"))
+    # Each of them uploaded it; all but one were told another grower had it first.
+    assert sum("photo_reused" in codes(a) for a in answers) == 3
