@@ -10,9 +10,10 @@ import base64
 import json
 import os
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import NoReturn
 
@@ -54,21 +55,16 @@ def audit_log(
     # 3. Every entry obeys the record rules, in order, from the first ...
     checker = LedgerChecker(log_key.public_key)
     leaves = _Leaves()
-    with ThreadPoolExecutor(1) as prefetch, ThreadPoolExecutor(SIGNATURE_THREADS) as verifiers:
+    with ThreadPoolExecutor(SIGNATURE_THREADS) as verifiers:
         # Three things overlap: the server reads the next page, other threads check the
         # canonical form and signatures of the last one (Ed25519 releases the GIL), and
         # this one checks the rules, which follow the log's order, of the current one.
-        pages = deque(prefetch.submit(_page, client, start, min(start + PAGE, checkpoint.size)) for start in range(0, min(checkpoint.size, 2 * PAGE), PAGE))
-        next_start = min(checkpoint.size, 2 * PAGE)
         unverified: deque[list[Future]] = deque()
-        while pages:
-            start, entries = pages.popleft().result()
-            if next_start < checkpoint.size:
-                pages.append(prefetch.submit(_page, client, next_start, min(next_start + PAGE, checkpoint.size)))
-                next_start += PAGE
+        for start, entries in _prefetched_pages(client, checkpoint.size):
             checks, problem = _check_page(checker, leaves, start, entries, checkpoint.size)
             unverified.append([verifiers.submit(_run_all, part) for part in _split(checks, SIGNATURE_THREADS)])
-            while len(unverified) > (0 if problem or not pages else 1):
+            last = problem is not None or start + PAGE >= checkpoint.size
+            while len(unverified) > (0 if last else 1):
                 for part in unverified.popleft():
                     if (failure := part.result()) is not None:
                         _blame(client, leaves, checkpoint, failure)
@@ -83,6 +79,17 @@ def audit_log(
     if state_file:
         _save_state(state_file, log_key, signed_checkpoint)
     return AuditReport(checkpoint, checkpoint.size, len(checker.keys), len(checker.lots), previous.size if previous else None)
+
+
+def _prefetched_pages(client: httpx.Client, size: int) -> Iterator[tuple[int, list]]:
+    """Pages of entries in order, the next one always on its way while one is checked."""
+    starts = iter(range(0, size, PAGE))
+    with ThreadPoolExecutor(1) as prefetch:
+        pending = deque(prefetch.submit(_page, client, s, min(s + PAGE, size)) for s in islice(starts, 2))
+        while pending:
+            page = pending.popleft().result()
+            pending.extend(prefetch.submit(_page, client, s, min(s + PAGE, size)) for s in islice(starts, 1))
+            yield page
 
 
 def _check_page(
