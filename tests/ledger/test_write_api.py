@@ -175,7 +175,9 @@ def test_idempotency_key_makes_a_retry_return_the_first_answer(farm, client):
 
 def test_a_retried_registration_gets_a_fresh_token_and_the_unseen_one_stops_working(client):
     admin = {"Authorization": f"Bearer {ADMIN_TOKEN}", "Idempotency-Key": "card-42"}
-    first = client.post("/api/v1/growers", json={"name": "张三", "region": "洛川县"}, headers=admin).json()
+    response = client.post("/api/v1/growers", json={"name": "张三", "region": "洛川县"}, headers=admin)
+    assert response.headers["cache-control"] == "no-store"
+    first = response.json()
     again = client.post("/api/v1/growers", json={"name": "张三", "region": "洛川县"}, headers=admin).json()
     assert again["grower_id"] == first["grower_id"] and again["index"] == first["index"]
     assert again["token"] != first["token"]

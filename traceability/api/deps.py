@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from ..actors import Actor, authenticate, token_hash
 from ..context import Context
 from ..errors import ApiError
-from ..writes import IdempotencyKey, Outcome
+from ..writes import SECRET_FIELDS, IdempotencyKey, Outcome
 
 
 async def get_context(request: Request) -> Context:
@@ -76,5 +76,8 @@ IdempotencyDep = Annotated[IdempotencyKey | None, Depends(get_idempotency)]
 
 
 def respond(outcome: Outcome) -> JSONResponse:
-    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
+    if SECRET_FIELDS & outcome.body.keys():
+        # A token shown once must not be kept by a cache or proxy on the way.
+        headers["Cache-Control"] = "no-store"
     return JSONResponse(outcome.body, status_code=outcome.status, headers=headers)
