@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -58,7 +59,7 @@ def open_context(settings: Settings, clock: Clock | None = None) -> Context:
         log=log,
         sealer=Sealer.load_or_create(settings.data_dir, master),
         admin_token_hash=hashlib.sha256(admin_token(settings).encode()).digest(),
-        sequencer=Sequencer(make_sessionmaker(writer_engine), log, clock),
+        sequencer=Sequencer(make_sessionmaker(writer_engine), log, clock, timedelta(days=settings.idempotency_days)),
         writer_engine=writer_engine,
         photos=PhotoStore(settings.data_dir / "photos"),
         actors=ActorCache(),

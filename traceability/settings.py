@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     max_json_bytes: int = Field(default=256 * 1024, ge=1024)
     # Photo uploads are refused past this size while they stream in.
     max_photo_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+    # How long an Idempotency-Key is remembered: long enough for a phone that was offline
+    # for weeks to retry safely, short enough that the table does not grow without end.
+    idempotency_days: int = Field(default=30, ge=1)
     # Credibility warnings (protocol §4): capture time or place this far from the claim.
     photo_time_tolerance_hours: float = Field(default=48, gt=0)
     photo_distance_tolerance_km: float = Field(default=5, gt=0)

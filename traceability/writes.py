@@ -11,10 +11,13 @@ batch; any other error aborts the whole batch, and nothing of it is stored.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from .actors import Actor, still_valid
@@ -23,9 +26,12 @@ from .errors import ApiError
 from .log import Appender, TransparencyLog
 from .models import IdempotentResponse
 
+logger = logging.getLogger("suyuan")
+
 # Secrets shown once: never kept in a stored answer; a replay gets fresh ones from `reissue`.
 SECRET_FIELDS = frozenset({"token", "url"})
 MAX_BATCH = 256
+PRUNE_EVERY = timedelta(hours=1)
 
 Work = Callable[[Session, Appender], dict]
 
@@ -56,10 +62,14 @@ class _Job:
 
 
 class Sequencer:
-    def __init__(self, sessions: sessionmaker[Session], log: TransparencyLog, clock: Clock) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], log: TransparencyLog, clock: Clock, remember: timedelta = timedelta(days=30)
+    ) -> None:
         self._sessions = sessions
         self._log = log
         self._clock = clock
+        self._remember = remember
+        self._next_prune = datetime.min.replace(tzinfo=UTC)
         self._pending: list[_Job] = []
         self._pending_lock = threading.Lock()
         # Held by the thread committing a batch; the others queue behind it.
@@ -107,6 +117,20 @@ class Sequencer:
         finally:
             for job in batch:
                 job.done = True
+        self._prune()
+
+    def _prune(self) -> None:
+        """Forget stored answers older than the remembering period, at most once an hour."""
+        now = self._clock.now()
+        if now < self._next_prune:
+            return
+        self._next_prune = now + PRUNE_EVERY
+        try:
+            with self._sessions() as session:
+                session.execute(delete(IdempotentResponse).where(IdempotentResponse.created_at < now - self._remember))
+                session.commit()
+        except Exception:  # the batch is committed and must be answered: pruning waits an hour
+            logger.exception("could not forget old Idempotency-Key answers")
 
     def _run_one(self, session: Session, log: Appender, job: _Job) -> Outcome:
         # Jobs mix ORM objects and Core statements: each sees what the ones before it wrote.

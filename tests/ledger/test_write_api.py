@@ -229,3 +229,19 @@ def test_a_key_revoked_after_the_request_was_authenticated_signs_nothing(farm, c
     assert refused.value.status == 401
     assert len(client.get(f"/api/v1/batches/{lot}").json()["records"]) == 1
     assert audit_log(client, Verifier.from_key_string(client.get("/log/key").text)).entries == 3
+
+
+def test_idempotency_keys_are_remembered_for_a_month_then_forgotten(farm, client, clock):
+    from datetime import timedelta
+
+    grower = farm.grower()
+    lot = farm.batch(grower)["lot"]
+    body = {"type": "harvest", "occurred_at": "2026-09-18T09:00:00+08:00", "data": {"quantity": 3, "unit": "box"}}
+    headers = {**grower.headers, "Idempotency-Key": "offline-queue-17"}
+    first = client.post(f"/api/v1/batches/{lot}/events", json=body, headers=headers).json()
+    clock.advance(timedelta(days=29))
+    assert client.post(f"/api/v1/batches/{lot}/events", json=body, headers=headers).json() == first
+    clock.advance(timedelta(days=2))
+    farm.harvest(grower, lot)  # any write prunes what is past remembering
+    later = client.post(f"/api/v1/batches/{lot}/events", json=body, headers=headers).json()
+    assert later["index"] != first["index"]
