@@ -46,7 +46,6 @@ def node_pos(level: int, index: int) -> int:
 class Appended:
     index: int
     leaf_hash: bytes
-    entry: bytes
 
 
 _LOCK_HEAD = (
@@ -74,10 +73,6 @@ class Appender:
         self._entries: list[dict] = []
         self._nodes: list[dict] = []
         self.now = now
-
-    @property
-    def size(self) -> int:
-        return self._accumulator.size
 
     def append(
         self,
@@ -112,7 +107,7 @@ class Appender:
             }
         )
         self._nodes.extend({"pos": node_pos(level, i), "hash": h} for level, i, h in self._accumulator.append(leaf))
-        return Appended(index=index, leaf_hash=leaf, entry=entry)
+        return Appended(index=index, leaf_hash=leaf)
 
     def finish(self) -> None:
         if not self._entries:

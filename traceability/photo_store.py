@@ -25,9 +25,6 @@ class PhotoStore:
     def thumbnail(self, sha256: str) -> Path:
         return self.root / "public" / sha256[:2] / f"{sha256}.thumb.jpg"
 
-    def has_copies(self, sha256: str) -> bool:
-        return self.display(sha256).exists() and self.thumbnail(sha256).exists()
-
     def save(self, sha256: str, original: bytes, display: bytes, thumbnail: bytes) -> None:
         for path, data in ((self.original(sha256), original), (self.display(sha256), display), (self.thumbnail(sha256), thumbnail)):
             _write_once(path, data)

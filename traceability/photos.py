@@ -20,7 +20,7 @@ from signing.ledger import LOT_OWNER_ROLES
 from .actors import Actor
 from .context import Context
 from .errors import ApiError
-from .evidence.exif import read_metadata
+from .evidence.exif import PhotoMetadata, read_metadata
 from .evidence.images import (
     NEAR_DUPLICATE_DISTANCE,
     hash_distance,
@@ -57,13 +57,13 @@ def ingest(context: Context, actor: Actor, data: bytes, idempotency: Idempotency
     if actor.role not in LOT_OWNER_ROLES:
         raise ApiError(403, "forbidden", f"only a grower or cooperative uploads photos; this token belongs to a {actor.role}")
     sha256 = hashlib.sha256(data).hexdigest()
-    store = context.photos
-    known = _photo(context, sha256)
-    if known is None:
+    with context.sessions() as session:
+        known = session.get(Photo, sha256) is not None
+    if not known:
         opened = open_image(data)
         metadata = read_metadata(data)
-        display, thumbnail = public_copies(opened)
-        store.save(sha256, data, display, thumbnail)
+        context.photos.save(sha256, data, *public_copies(opened))
+        scanned_at = context.clock.now()
         fresh = Photo(
             sha256=sha256,
             media_type=opened.media_type,
@@ -76,11 +76,10 @@ def ingest(context: Context, actor: Actor, data: bytes, idempotency: Idempotency
             make=metadata.make,
             model=metadata.model,
             perceptual_hash=perceptual_hash(opened),
-            created_at=context.clock.now(),
+            created_at=scanned_at,
         )
         # Compared with every earlier photo once, here, outside the append lock; photos
         # that arrive meanwhile are compared again under it.
-        scanned_at = context.clock.now()
         neighbours = _scan_neighbours(context, fresh)
     else:
         fresh, neighbours, scanned_at = None, {}, None
@@ -153,8 +152,9 @@ def public_copy(context: Context, sha256: str, *, thumbnail: bool) -> Path:
 
 
 def metadata_json(photo: Photo) -> dict:
-    fields = {"taken_at": photo.taken_at, "lat": photo.lat, "lon": photo.lon, "make": photo.make, "model": photo.model}
-    return {name: value for name, value in fields.items() if value is not None}
+    """The upload answer's `exif`, from the stored row (a repeated upload reads no file)."""
+    taken_at = datetime.fromisoformat(photo.taken_at) if photo.taken_at else None
+    return PhotoMetadata(taken_at=taken_at, lat=photo.lat, lon=photo.lon, make=photo.make, model=photo.model).as_json()
 
 
 # -- the checks -------------------------------------------------------------------------------
@@ -249,11 +249,6 @@ def _store(session: Session, findings: list[Finding], grower_id: str, now: datet
         CredibilityWarning(code=f.code, message=f.message, grower_id=grower_id, lot=lot, idx=index, sha256=sha256, created_at=now)
         for f in findings
     )
-
-
-def _photo(context: Context, sha256: str) -> Photo | None:
-    with context.sessions() as session:
-        return session.get(Photo, sha256)
 
 
 def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
