@@ -45,9 +45,18 @@ class Farm:
     def batch(self, owner: Account, product: str = "苹果", **fields) -> dict:
         return self._post("/api/v1/batches", {"product": product, **fields}, owner.headers)
 
-    def event(self, actor: Account, lot: str, type_: str, data: dict, occurred_at: str = "2026-09-18T09:00:00+08:00") -> dict:
-        body = {"type": type_, "occurred_at": occurred_at, "data": data}
+    def event(
+        self, actor: Account, lot: str, type_: str, data: dict, occurred_at: str = "2026-09-18T09:00:00+08:00",
+        evidence: list[str] | None = None,
+    ) -> dict:
+        body = {"type": type_, "occurred_at": occurred_at, "data": data, "evidence": evidence or []}
         return self._post(f"/api/v1/batches/{lot}/events", body, actor.headers)
+
+    def photo(self, owner: Account, data: bytes) -> str:
+        files = {"file": ("photo.jpg", data, "image/jpeg")}
+        response = self.client.post("/api/v1/photos", files=files, headers=owner.headers)
+        assert response.status_code == 201, response.text
+        return response.json()["sha256"]
 
     def harvest(self, grower: Account, lot: str, quantity: float = 500, unit: str = "kg") -> dict:
         return self.event(grower, lot, "harvest", {"quantity": quantity, "unit": unit})

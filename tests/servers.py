@@ -21,8 +21,8 @@ def free_port() -> int:
 class Server:
     """`suyuan serve` in its own process group, with `workers` processes."""
 
-    def __init__(self, env: dict[str, str], workers: int, log: Path) -> None:
-        self.port = free_port()
+    def __init__(self, env: dict[str, str], workers: int, log: Path, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = log.open("wb")
         self.process = subprocess.Popen(

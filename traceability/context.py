@@ -15,6 +15,7 @@ from .db import make_engine, make_sessionmaker, migrate
 from .ids import new_token
 from .keystore import Sealer, load_or_create_operator_signer, write_secret
 from .log import TransparencyLog
+from .page_cache import PageCache
 from .photo_store import PhotoStore
 from .settings import Settings
 from .writes import Sequencer
@@ -33,6 +34,7 @@ class Context:
     writer_engine: Engine
     photos: PhotoStore
     actors: ActorCache
+    pages: PageCache
 
     def close(self) -> None:
         self.engine.dispose()
@@ -63,6 +65,7 @@ def open_context(settings: Settings, clock: Clock | None = None) -> Context:
         writer_engine=writer_engine,
         photos=PhotoStore(settings.data_dir / "photos"),
         actors=ActorCache(),
+        pages=PageCache(),
     )
     with context.sessions() as session:
         context.log.ensure_head(session, clock.now())

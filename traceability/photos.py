@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -47,6 +47,7 @@ CLOCK_MARGIN = timedelta(minutes=1)
 class Finding:
     code: str
     message: str
+    sha256: str | None = None  # the photo that raised it, so a page can flag that photo
 
     def as_json(self) -> dict:
         return {"code": self.code, "message": self.message}
@@ -125,10 +126,13 @@ def check_evidence(session: Session, context: Context, actor: Actor, lot: str, o
         if photo is None or session.get(PhotoUpload, (sha256, actor.id)) is None:
             raise ApiError(422, "unknown_photo", f"photo {sha256} is not one of your uploads; upload it with POST /api/v1/photos first")
         evidence.append({"sha256": sha256, "media_type": photo.media_type})
-        findings += _missing_metadata(photo)
-        findings += _time_mismatch(photo, occurred, context.settings.photo_time_tolerance_hours)
-        findings += _far_from_plot(photo, plot, context.settings.photo_distance_tolerance_km)
-        findings += _cited_elsewhere(session, photo, lot, actor.id)
+        raised = (
+            _missing_metadata(photo)
+            + _time_mismatch(photo, occurred, context.settings.photo_time_tolerance_hours)
+            + _far_from_plot(photo, plot, context.settings.photo_distance_tolerance_km)
+            + _cited_elsewhere(session, photo, lot, actor.id)
+        )
+        findings += [replace(finding, sha256=sha256) for finding in raised]
     return evidence, findings
 
 
@@ -246,7 +250,7 @@ def _near(photo: Photo, candidates) -> dict[str, int]:
 
 def _store(session: Session, findings: list[Finding], grower_id: str, now: datetime, *, lot: str | None = None, index: int | None = None, sha256: str | None = None) -> None:
     session.add_all(
-        CredibilityWarning(code=f.code, message=f.message, grower_id=grower_id, lot=lot, idx=index, sha256=sha256, created_at=now)
+        CredibilityWarning(code=f.code, message=f.message, grower_id=grower_id, lot=lot, idx=index, sha256=f.sha256 or sha256, created_at=now)
         for f in findings
     )
 

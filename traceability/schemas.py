@@ -44,7 +44,7 @@ def _rfc3339(value: str) -> str:
     return moment.isoformat()
 
 
-def _gtin14(value: str) -> str:
+def gtin14(value: str) -> str:
     if not value.isdigit() or len(value) not in (8, 12, 13, 14):
         raise ValueError("must be a GTIN of 8, 12, 13 or 14 digits")
     digits = value.zfill(14)
@@ -145,7 +145,7 @@ class BatchIn(In):
     product: Name
     variety: Name | None = None
     plot_id: str | None = None
-    gtin: Annotated[str, AfterValidator(_gtin14)] | None = None
+    gtin: Annotated[str, AfterValidator(gtin14)] | None = None
     inputs: Annotated[list[InputLot], Field(max_length=50)] = []
 
 

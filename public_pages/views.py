@@ -1,0 +1,112 @@
+"""What a page shows, as plain values: the ledger builds these, the templates only read them.
+
+Nothing here touches a database, so the pages can be rendered (and tested) from any source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class PhotoView:
+    sha256: str
+    warnings: tuple[str, ...] = ()  # warning codes raised by this photo
+
+    @property
+    def thumb_url(self) -> str:
+        return f"/p/{self.sha256}/thumb.jpg"
+
+    @property
+    def url(self) -> str:
+        return f"/p/{self.sha256}.jpg"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One signed record of the lot, as a line of its timeline."""
+
+    index: int  # log index
+    seq: int
+    type: str  # "batch" for the record that created the lot, else the event type
+    occurred_at: datetime  # as the signer claimed it, in their own offset
+    recorded_at: datetime  # when the log received it (UTC)
+    data: dict = field(default_factory=dict)
+    photos: tuple[PhotoView, ...] = ()
+    signer: str = ""  # the name behind the signing key
+    leaf_hash: str = ""
+
+
+@dataclass(frozen=True)
+class LotLink:
+    lot: str
+    product: str
+    quantity: float | None = None
+    unit: str | None = None
+    recalled: bool = False
+    harvested_at: datetime | None = None  # its latest harvest: when what is in this package was picked
+
+
+@dataclass(frozen=True)
+class Recall:
+    lot: str  # the recalled lot: this one, or one it was made from
+    reason: str
+    occurred_at: datetime
+    by: str  # the regulator's name and agency
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The result of checking the lot's proof bundle exactly as an offline verifier would."""
+
+    ok: bool
+    problem: str | None
+    records: int
+    keys: int
+    origin: str
+    checkpoint_size: int
+    root_hash: str  # base64, as in the checkpoint
+    checkpoint: str  # the signed note
+    log_key: str
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """承诺达标合格证: the grower's compliance commitment, issued when the lot is packed."""
+
+    product: str
+    quantity: float
+    unit: str
+    package_count: int
+    origin: str
+    issued_at: datetime
+    issuer: str
+    contact: str | None
+    basis: str  # "self_control" | "commissioned_test"
+
+
+@dataclass(frozen=True)
+class PhotoSummary:
+    photos: int
+    with_time_and_place: int
+    warnings: dict[str, int]  # code -> number of photos that raised it
+
+
+@dataclass(frozen=True)
+class LotView:
+    lot: str
+    product: str
+    variety: str | None
+    gtin: str | None
+    grower: str
+    region: str | None
+    registered_by: str | None  # a cooperative's name; None when the operator registered the grower
+    plot: str | None
+    steps: tuple[Step, ...]
+    inputs: tuple[LotLink, ...]
+    recalls: tuple[Recall, ...]
+    photos: PhotoSummary
+    verification: Verification
+    certificate: Certificate | None
+    public_url: str  # what the QR code holds

@@ -1,0 +1,134 @@
+"""What a person sees on a phone after scanning a label (issue #4, item 8), and Lighthouse's scores.
+
+Set SUYUAN_SCREENSHOTS=docs/screenshots to refresh the screenshots in the docs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from ..conftest import ADMIN_TOKEN
+from ..factories import Farm
+from ..public.orchard import Orchard, grow, recall
+from ..servers import Server, free_port
+
+SCREENSHOTS = os.environ.get("SUYUAN_SCREENSHOTS")
+
+
+class Live:
+    def __init__(self, server: Server, farm: Farm, orchard: Orchard) -> None:
+        self.server, self.farm, self.orchard = server, farm, orchard
+
+    def url(self, path: str) -> str:
+        return self.server.url + path
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    """`suyuan serve` as an operator runs it, with one orchard's season logged through its API."""
+    data = tmp_path_factory.mktemp("live")
+    port = free_port()
+    env = {
+        **os.environ,
+        "SUYUAN_DATA_DIR": str(data / "data"),
+        "SUYUAN_ADMIN_TOKEN": ADMIN_TOKEN,
+        "SUYUAN_PUBLIC_URL": f"http://127.0.0.1:{port}",
+    }
+    server = Server(env, 1, data / "server.log", port=port)
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            farm = Farm(client, ADMIN_TOKEN)
+            yield Live(server, farm, grow(farm))
+    finally:
+        server.stop()
+
+
+def open_page(page: Page, url: str) -> list[str]:
+    """Loads the page and returns what the browser complained about (CSP violations included)."""
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    response = page.goto(url)
+    assert response is not None and response.status == 200
+    return problems
+
+
+def shoot(page: Page, name: str) -> None:
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=f"{SCREENSHOTS}/{name}.png", full_page=True)
+
+
+def test_the_chinese_page_of_a_packed_lot_without_javascript(live: Live, new_phone_page):
+    page = new_phone_page(locale="zh-CN", java_script_enabled=False)
+    lot = live.orchard.packed_lot
+    problems = open_page(page, live.url(f"/01/06901234567892/10/{lot}"))
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    expect(page.get_by_role("heading", level=1)).to_have_text("苹果礼盒 · 红富士")
+    expect(page.get_by_text("记录完整")).to_be_visible()
+    expect(page.get_by_text("采收于 2008年10月22日")).to_be_visible()
+    expect(page.get_by_role("heading", name="承诺达标合格证")).to_be_visible()
+    expect(page.get_by_role("alert")).to_have_count(0)
+    shoot(page, "lot-packed-zh")
+    assert problems == []
+
+
+def test_the_field_lot_shows_its_harvest_photo_and_dates(live: Live, new_phone_page):
+    page = new_phone_page(locale="zh-CN")
+    problems = open_page(page, live.url(f"/b/{live.orchard.field_lot}"))
+    harvest = page.locator("ol.timeline > li").filter(has=page.get_by_role("heading", name="采收"))
+    expect(harvest.get_by_text("2008年10月22日")).to_be_visible()
+    expect(harvest.get_by_text("1,200 斤")).to_be_visible()
+    photo = harvest.get_by_role("img", name="采收 照片 1")
+    photo.scroll_into_view_if_needed()
+    expect(photo).to_be_visible()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=photo.element_handle())
+    expect(page.get_by_text("安全间隔期")).to_be_visible()
+    shoot(page, "lot-field-zh")
+    assert problems == []
+
+
+def test_the_english_page_follows_the_browser_language(live: Live, new_phone_page):
+    page = new_phone_page(locale="en-US", extra_http_headers={"Accept-Language": "en-US,en;q=0.9"})
+    problems = open_page(page, live.url(f"/b/{live.orchard.field_lot}"))
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("heading", level=1)).to_have_text("苹果 · 红富士")
+    expect(page.get_by_text("Records intact")).to_be_visible()
+    expect(page.get_by_text("Oct 22, 2008")).to_be_visible()
+    expect(page.get_by_role("img", name="Photo 1 of: Harvest")).to_be_visible()
+    page.get_by_role("link", name="中文").click()
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    page.go_back()
+    shoot(page, "lot-field-en")
+    assert problems == []
+
+
+def test_a_recall_puts_a_banner_on_the_lot_and_on_what_was_made_from_it(live: Live, new_phone_page):
+    orchard = grow(live.farm, grower_name="张三")
+    page = new_phone_page(locale="zh-CN")
+    open_page(page, live.url(f"/b/{orchard.packed_lot}"))
+    expect(page.get_by_role("alert")).to_have_count(0)
+    recall(live.farm, orchard, orchard.field_lot)
+    page.reload()
+    banner = page.get_by_role("alert")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("已召回：请勿食用或销售本产品")
+    expect(banner).to_contain_text("农药残留超标")
+    assert banner.bounding_box()["y"] < page.get_by_role("heading", level=1).bounding_box()["y"]
+    shoot(page, "lot-recalled-zh")
+    page.goto(live.url(f"/b/{orchard.field_lot}?lang=en"))
+    expect(page.get_by_role("alert")).to_contain_text("This lot was recalled on Oct 26, 2008")
+
+
+def test_lighthouse_mobile_scores(live: Live, lighthouse):
+    for path in (f"/b/{live.orchard.packed_lot}", f"/b/{live.orchard.field_lot}?lang=en"):
+        result = lighthouse(live.url(path))
+        goals = {"performance": 0.95, "accessibility": 0.95, "best-practices": 0.95, "seo": 0.9}
+        for category, goal in goals.items():
+            assert result[category] >= goal, f"{path}: {category} {result[category]}: {result.failure_message(category)}"
