@@ -21,3 +21,4 @@ bench: $(STAMP)  ## benchmarks; print ratios measured side by side
 	$(VENV)/bin/python -m bench.verify_log
 	$(VENV)/bin/python -m bench.proof_latency
 	$(VENV)/bin/python -m bench.photo_ingest
+	$(VENV)/bin/python -m bench.public_page

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from .actors import ActorCache
 from .clock import Clock, SystemClock
 from .db import make_engine, make_sessionmaker, migrate
+from .freshness import SharedReadTips, SQLiteTips, tips_reader
 from .ids import new_token
 from .keystore import Sealer, load_or_create_operator_signer, write_secret
 from .log import TransparencyLog
@@ -35,8 +36,10 @@ class Context:
     photos: PhotoStore
     actors: ActorCache
     pages: PageCache
+    tips: SQLiteTips | SharedReadTips
 
     def close(self) -> None:
+        self.tips.close()
         self.engine.dispose()
         self.writer_engine.dispose()
 
@@ -66,6 +69,7 @@ def open_context(settings: Settings, clock: Clock | None = None) -> Context:
         photos=PhotoStore(settings.data_dir / "photos"),
         actors=ActorCache(),
         pages=PageCache(),
+        tips=tips_reader(engine),
     )
     with context.sessions() as session:
         context.log.ensure_head(session, clock.now())

@@ -8,7 +8,7 @@ import json
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from public_pages.views import (
@@ -51,14 +51,6 @@ def ancestors(session: Session, lot: str) -> tuple[str, ...]:
             break
         found += frontier
     return tuple(found)
-
-
-_TIPS = select(Batch.lot, Batch.last_seq, Batch.gtin).where(Batch.lot.in_(bindparam("lots", expanding=True)))
-
-
-def tips(session: Session, lots: tuple[str, ...]) -> dict[str, tuple[int, str | None]]:
-    """Each lot's last record number (and GTIN): a page is current while none of them moved."""
-    return {lot: (seq, gtin) for lot, seq, gtin in session.execute(_TIPS, {"lots": list(lots)})}
 
 
 def lot_view(session: Session, context: Context, lot: str) -> LotView:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Rendered:
     version: tuple
-    etag: str
+    etag: bytes
     body: bytes
     gzipped: bytes
 
@@ -38,7 +38,7 @@ class PageCache:
     def put(self, key: tuple, version: tuple, body: bytes) -> Rendered:
         digest = hashlib.sha256(repr((key, version)).encode()).hexdigest()[:32]
         # Weak: a page rendered elsewhere may name a later checkpoint, but it says the same.
-        page = Rendered(version, f'W/"{digest}"', body, gzip.compress(body, 6, mtime=0))
+        page = Rendered(version, f'W/"{digest}"'.encode(), body, gzip.compress(body, 6, mtime=0))
         with self._lock:
             self._pages[key] = page
             self._pages.move_to_end(key)

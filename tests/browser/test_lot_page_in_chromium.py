@@ -6,6 +6,7 @@ Set SUYUAN_SCREENSHOTS=docs/screenshots to refresh the screenshots in the docs.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -62,7 +63,7 @@ def open_page(page: Page, url: str) -> list[str]:
 def shoot(page: Page, name: str) -> None:
     if SCREENSHOTS:
         Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=f"{SCREENSHOTS}/{name}.png", full_page=True)
+        page.screenshot(path=f"{SCREENSHOTS}/{name}.png", full_page=True, scale="css")
 
 
 def test_the_chinese_page_of_a_packed_lot_without_javascript(live: Live, new_phone_page):
@@ -132,3 +133,17 @@ def test_lighthouse_mobile_scores(live: Live, lighthouse):
         goals = {"performance": 0.95, "accessibility": 0.95, "best-practices": 0.95, "seo": 0.9}
         for category, goal in goals.items():
             assert result[category] >= goal, f"{path}: {category} {result[category]}: {result.failure_message(category)}"
+
+
+def test_a_label_sheet_prints_on_a4_pages(live: Live, new_phone_page):
+    page = new_phone_page(locale="zh-CN", viewport={"width": 900, "height": 1200}, is_mobile=False, device_scale_factor=1)
+    lot = live.orchard.packed_lot
+    open_page(page, live.url(f"/b/{lot}/labels?count=30"))
+    expect(page.locator(".label")).to_have_count(30)
+    page.wait_for_function("[...document.images].every(img => img.complete && img.naturalWidth > 0)")
+    shoot(page, "labels-zh")
+    pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+    pages = re.findall(rb"/Type\s*/Page\b", pdf)
+    assert len(pages) == 2  # 24 labels to an A4 sheet
+    sizes = re.findall(rb"/MediaBox\s*\[0 0 ([\d.]+) ([\d.]+)\]", pdf)
+    assert [(round(float(w)), round(float(h))) for w, h in sizes] == [(595, 842)] * 2  # A4, in points

@@ -151,6 +151,22 @@ def test_gzip_is_served_to_phones_that_ask_for_it(farm, client):
     lot = grow(farm).packed_lot
     response = client.get(f"/b/{lot}", headers={"Accept-Encoding": "gzip"})
     assert response.headers["content-encoding"] == "gzip" and "苹果礼盒" in response.text
+    plain = client.get(f"/b/{lot}", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and int(response.headers["content-length"]) < len(plain.content) / 2
+
+
+def test_head_answers_the_headers_of_the_page(farm, client):
+    lot = grow(farm).packed_lot
+    get, head = client.get(f"/b/{lot}"), client.head(f"/b/{lot}")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["etag"] == get.headers["etag"] and head.headers["content-length"] == get.headers["content-length"]
+    assert client.head("/b/NOSUCHLOT").status_code == 404
+
+
+def test_other_methods_on_a_page_are_refused(farm, client):
+    lot = grow(farm).packed_lot
+    response = client.post(f"/b/{lot}", json={})
+    assert response.status_code == 405 and response.json()["error"]["code"] == "method_not_allowed"
 
 
 @both_databases
@@ -168,13 +184,15 @@ def test_a_recall_shows_at_once_on_the_lot_and_on_every_lot_made_from_it(farm, c
     assert derived.count('role="alert"') == 1
     assert f"Lot {orchard.field_lot}, which this lot was made from, was recalled" in text_of(derived)
     assert "recalled" in text_of(derived[derived.index("Made from"):])
+    assert "Recalled: this certificate no longer covers the product." in text_of(derived)
     # The banner comes before everything else on the page.
     assert derived.index('role="alert"') < derived.index("<main>")
 
 
+@both_databases
 def test_pages_cached_by_another_process_see_new_records(tmp_path, clock, farm, context):
     """Two servers on one database (two workers, or two hosts): each keeps its own cache."""
-    other = open_context(make_settings(tmp_path / "data"), clock)
+    other = open_context(make_settings(tmp_path / "data", context.settings.database_url), clock)
     try:
         with TestClient(create_app(other)) as second:
             orchard = grow(farm)

@@ -15,6 +15,7 @@ from . import (
     routes_public,
 )
 from .limits import BodyLimit
+from .pages import PublicPages
 
 
 def create_app(context: Context) -> FastAPI:
@@ -33,6 +34,8 @@ def create_app(context: Context) -> FastAPI:
         BodyLimit,
         limit_for=lambda path: settings.max_photo_bytes if path == routes_photos.UPLOAD_PATH else settings.max_json_bytes,
     )
+    # Outermost, so that a scan of a label costs as little as the page cache allows.
+    app.add_middleware(PublicPages, context=context)
     return app
 
 

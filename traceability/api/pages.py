@@ -1,0 +1,143 @@
+"""The lot's public page (`GET /b/{lot}`, and `GET /01/{gtin}/10/{lot}` by GS1 Digital Link),
+answered ahead of the router.
+
+Every scan of a label lands here, so a current page is answered from the cache with
+prebuilt headers: one freshness check (see `freshness`), no routing, no dependency
+resolution. Only a page whose records changed is rendered again, in a worker thread.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl
+
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from public_pages import i18n
+from public_pages.render import BUILD, CONTENT_SECURITY_POLICY, render_lot, render_not_found
+from signing.ledger import LOT_PATTERN
+
+from ..context import Context
+from ..lot_page import ancestors, lot_view
+from ..page_cache import Rendered
+from ..schemas import gtin14
+from .errors import error_response
+
+_PATHS = re.compile(r"/b/(?P<lot>[^/]+)|/01/(?P<gtin>[^/]+)/10/(?P<dl_lot>[^/]+)")
+HTML = "text/html; charset=utf-8"
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
+
+
+def _encoded(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    return [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+
+
+def _page_headers(lang: str, explicit: bool) -> list[tuple[bytes, bytes]]:
+    return _encoded({
+        **SECURITY_HEADERS,
+        # Always revalidated: a recall must show on the very next visit.
+        "Cache-Control": "no-cache",
+        "Content-Language": i18n.HTML_LANG[lang],
+        "Vary": "Accept-Encoding" if explicit else "Accept-Language, Accept-Encoding",
+    })
+
+
+_HEADERS = {(lang, explicit): _page_headers(lang, explicit) for lang in i18n.LANGUAGES for explicit in (False, True)}
+_NOT_FOUND_HEADERS = {
+    lang: _encoded({**SECURITY_HEADERS, "Cache-Control": "no-cache", "Content-Language": i18n.HTML_LANG[lang]})
+    for lang in i18n.LANGUAGES
+}
+_CONTENT_TYPE = (b"content-type", HTML.encode())
+_GZIP = (b"content-encoding", b"gzip")
+
+
+class PublicPages:
+    def __init__(self, app: ASGIApp, context: Context) -> None:
+        self.app = app
+        self.context = context
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        match = _PATHS.fullmatch(scope["path"]) if scope["type"] == "http" else None
+        if match is None:
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] not in ("GET", "HEAD"):
+            await error_response(405, "method_not_allowed", "a lot's page can only be read (GET)", {"Allow": "GET, HEAD"})(scope, receive, send)
+            return
+        wanted = {name: value for name, value in scope["headers"] if name in _WANTED}
+        lang_query = _lang_query(scope["query_string"])
+        lang = i18n.choose(lang_query, wanted.get(b"accept-language", b"").decode("latin-1"))
+        lot = match["lot"] or match["dl_lot"]
+        page = await self._current_page(lot, match["gtin"], lang, lang_query == lang)
+        if page is None:
+            body = render_not_found(lang, lot if LOT_PATTERN.fullmatch(lot) else None)
+            status, headers = 404, [_CONTENT_TYPE, *_NOT_FOUND_HEADERS[lang], (b"content-length", str(len(body)).encode())]
+        else:
+            headers = [*_HEADERS[lang, lang_query == lang], (b"etag", page.etag)]
+            if _matches(wanted.get(b"if-none-match"), page.etag):
+                status, body = 304, b""
+            else:
+                status = 200
+                gzipped = b"gzip" in wanted.get(b"accept-encoding", b"")
+                body = page.gzipped if gzipped else page.body
+                headers += [_CONTENT_TYPE, (b"content-length", str(len(body)).encode())] + ([_GZIP] if gzipped else [])
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+
+    async def _current_page(self, lot: str, gtin: str | None, lang: str, explicit: bool) -> Rendered | None:
+        if not LOT_PATTERN.fullmatch(lot):
+            return None
+        context, pages = self.context, self.context.pages
+        lineage = pages.lineage.get(lot) or await run_in_threadpool(_lineage, context, lot)
+        tips = await context.tips(lineage)
+        if lot not in tips or (gtin is not None and _gtin(gtin) != tips[lot][1]):
+            return None
+        pages.lineage[lot] = lineage  # only for a lot that exists: what it was made from is fixed
+        version = (BUILD, *((name, tips[name][0]) for name in lineage if name in tips))
+        key = (lot, lang, explicit)
+        page = pages.get(key, version)
+        if page is None:
+            page = pages.put(key, version, await run_in_threadpool(_render, context, lot, lang, explicit))
+        return page
+
+
+_WANTED = frozenset({b"accept-language", b"accept-encoding", b"if-none-match"})
+
+
+def _lang_query(query_string: bytes) -> str | None:
+    if not query_string:
+        return None
+    return dict(parse_qsl(query_string.decode("latin-1"))).get("lang")
+
+
+def _lineage(context: Context, lot: str) -> tuple[str, ...]:
+    with context.sessions() as session:
+        return (lot, *ancestors(session, lot))
+
+
+def _render(context: Context, lot: str, lang: str, explicit: bool) -> bytes:
+    with context.sessions() as session:
+        return render_lot(lot_view(session, context, lot), lang, explicit_lang=explicit)
+
+
+def _gtin(text: str) -> str | None:
+    """GS1 Digital Link allows GTIN-8, -12 and -13 too; they name the same item zero-padded."""
+    try:
+        return gtin14(text)
+    except ValueError:
+        return None
+
+
+def _matches(if_none_match: bytes | None, etag: bytes) -> bool:
+    # Weak comparison (RFC 9110 §13.1.2): W/ prefixes are ignored.
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == b"*":
+        return True
+    bare = etag.removeprefix(b"W/")
+    return any(tag.strip().removeprefix(b"W/") == bare for tag in if_none_match.split(b","))
