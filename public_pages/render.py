@@ -83,7 +83,8 @@ def _hash(text: str) -> str:
 PAGE_CSS = _read("page.css")
 LABELS_CSS = _read("labels.css")
 CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; img-src 'self'; "
+    # connect-src: no script can run, but crawlers' tools (Lighthouse) fetch robots.txt from the page.
+    "default-src 'none'; img-src 'self'; connect-src 'self'; "
     f"style-src {_hash(PAGE_CSS)} {_hash(LABELS_CSS)}; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
