@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from pathlib import Path
 
+import exifread
 import httpx
 
 _names = itertools.count(1)
@@ -60,3 +62,17 @@ class Farm:
 
     def harvest(self, grower: Account, lot: str, quantity: float = 500, unit: str = "kg") -> dict:
         return self.event(grower, lot, "harvest", {"quantity": quantity, "unit": unit})
+
+
+def exif_place_and_time(path: Path) -> tuple[float, float, str]:
+    """A photo's GPS position and capture time as exifread reads them, independently of our code."""
+    tags = exifread.process_file(path.open("rb"), details=False)
+
+    def degrees(tag: str) -> float:
+        d, m, s = (float(v.num) / float(v.den) for v in tags[tag].values)
+        return d + m / 60 + s / 3600
+
+    lat = degrees("GPS GPSLatitude") * (-1 if str(tags["GPS GPSLatitudeRef"]) == "S" else 1)
+    lon = degrees("GPS GPSLongitude") * (-1 if str(tags["GPS GPSLongitudeRef"]) == "W" else 1)
+    taken = str(tags["EXIF DateTimeOriginal"]).replace(":", "-", 2).replace(" ", "T")
+    return lat, lon, taken

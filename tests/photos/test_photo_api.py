@@ -13,6 +13,7 @@ from traceability.models import CredibilityWarning
 from traceability.photos import distance_km
 
 from ..conftest import BOTH_DATABASES, SHARED
+from ..factories import exif_place_and_time
 
 both_databases = pytest.mark.parametrize("backend", BOTH_DATABASES, indirect=True)
 CORPUS = SHARED / "corpus" / "exif-samples"
@@ -34,15 +35,7 @@ def jpeg(color=(120, 160, 60), size=(640, 480), exif: Image.Exif | None = None, 
 
 @pytest.fixture
 def gps_photo() -> dict:
-    tags = exifread.process_file(GPS_PHOTO.open("rb"), details=False)
-
-    def degrees(tag: str) -> float:
-        d, m, s = (float(v.num) / float(v.den) for v in tags[tag].values)
-        return d + m / 60 + s / 3600
-
-    lat = degrees("GPS GPSLatitude") * (-1 if str(tags["GPS GPSLatitudeRef"]) == "S" else 1)
-    lon = degrees("GPS GPSLongitude") * (-1 if str(tags["GPS GPSLongitudeRef"]) == "W" else 1)
-    taken = str(tags["EXIF DateTimeOriginal"]).replace(":", "-", 2).replace(" ", "T")
+    lat, lon, taken = exif_place_and_time(GPS_PHOTO)
     return {"bytes": GPS_PHOTO.read_bytes(), "lat": lat, "lon": lon, "taken": taken}
 
 

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-
-import exifread
 
 from ..conftest import SHARED
-from ..factories import Account, Farm
+from ..factories import Account, Farm, exif_place_and_time
 
 # A real phone photo with GPS and capture time (Nikon Coolpix, 2008-10-22, near Bologna).
 HARVEST_PHOTO = SHARED / "corpus" / "exif-samples" / "jpg" / "gps" / "DSCN0010.jpg"
@@ -25,22 +22,9 @@ class Orchard:
     harvested_at: str
 
 
-def photo_place_and_time(path: Path) -> tuple[float, float, str]:
-    tags = exifread.process_file(path.open("rb"), details=False)
-
-    def degrees(tag: str) -> float:
-        d, m, s = (float(v.num) / float(v.den) for v in tags[tag].values)
-        return d + m / 60 + s / 3600
-
-    lat = degrees("GPS GPSLatitude") * (-1 if str(tags["GPS GPSLatitudeRef"]) == "S" else 1)
-    lon = degrees("GPS GPSLongitude") * (-1 if str(tags["GPS GPSLongitudeRef"]) == "W" else 1)
-    taken = str(tags["EXIF DateTimeOriginal"]).replace(":", "-", 2).replace(" ", "T")
-    return lat, lon, taken
-
-
 def grow(farm: Farm, *, grower_name: str = "王秀英", variety: str = "红富士") -> Orchard:
     """Planting, a pesticide with its interval, a harvest with a photo, an inspection, packing and shipping."""
-    lat, lon, taken = photo_place_and_time(HARVEST_PHOTO)
+    lat, lon, taken = exif_place_and_time(HARVEST_PHOTO)
     grower = farm.grower(grower_name, region="陕西省延安市洛川县")
     regulator = farm.regulator()
     plot = farm.plot(grower, "后山果园", lat=lat + 0.005, lon=lon)
