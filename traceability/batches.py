@@ -14,7 +14,9 @@ from . import photos
 from .actors import Actor
 from .clock import rfc3339_utc
 from .context import Context
+from .anomalies import batch_anomalies, event_anomalies
 from .errors import ApiError
+from .findings import store
 from .identities import signing_key
 from .ids import new_id, new_lot_code
 from .log import Appender
@@ -99,11 +101,14 @@ def create_batch(session: Session, context: Context, actor: Actor, body: BatchIn
             )
         )
         session.flush()
+        findings = batch_anomalies(session, lot, payload["inputs"])
         session.add_all(
             BatchInput(lot=lot, position=i, input_lot=item.lot, quantity=item.quantity, unit=item.unit)
             for i, item in enumerate(body.inputs)
         )
-        return {"lot": lot, "index": appended.index, "leaf_hash": appended.leaf_hash.hex()}
+        store(session, findings, actor.id, now, lot=lot, index=appended.index)
+        answer = {"lot": lot, "index": appended.index, "leaf_hash": appended.leaf_hash.hex()}
+        return {**answer, "warnings": [f.as_json() for f in findings]} if findings else answer
 
     return context.sequencer.run(actor, idempotency, work)
 
@@ -131,6 +136,8 @@ def append_event(context: Context, actor: Actor, lot: str, body, idempotency: Id
         evidence, findings = photos.check_evidence(session, context, actor, lot, body.occurred_at, plot, cited)
         seq = tip.last_seq + 1
         now = log.now
+        data = body.data.model_dump(by_alias=True, exclude_none=True)
+        findings += event_anomalies(session, lot, body.type, occurred, data, now, context.settings.backdated_days)
         payload = {
             "v": 1,
             "kind": "event",
@@ -140,13 +147,14 @@ def append_event(context: Context, actor: Actor, lot: str, body, idempotency: Id
             "prev": tip.last_leaf_hash.hex(),
             "type": body.type,
             "occurred_at": body.occurred_at,
-            "data": body.data.model_dump(by_alias=True, exclude_none=True),
+            "data": data,
             "evidence": evidence,
         }
         appended = log.append(payload, key, lot=lot, seq=seq, event_type=body.type)
         connection.execute(_MOVE_TIP, {"tip_lot": lot, "tip_seq": seq, "tip_leaf": appended.leaf_hash})
         if cited:
-            photos.record_citations(session, cited, lot, appended.index, actor.id, findings, now)
+            photos.record_citations(session, cited, lot, appended.index, actor.id)
+        store(session, findings, tip.owner_id, now, lot=lot, index=appended.index)
         warnings = [f.as_json() for f in findings]
         return {"index": appended.index, "seq": seq, "leaf_hash": appended.leaf_hash.hex(), "warnings": warnings}
 

@@ -27,30 +27,14 @@ from signing.note import Verifier
 
 from .batches import read_batch
 from .context import Context
-from .models import Batch, BatchInput, CredibilityWarning, Identity, LogEntry, Photo
+from .lineage import ancestors
+from .models import Batch, CredibilityWarning, Identity, LogEntry, Photo
 from .proofs import build_bundle
-
-# How far back through "made from" a page looks for a recall: deeper chains are not real.
-MAX_DEPTH = 32
-
 
 def public_url(context: Context, lot: str, gtin: str | None) -> str:
     """What the lot's QR code holds: the GS1 Digital Link form when the lot has a GTIN."""
     base = context.settings.public_url.rstrip("/")
     return f"{base}/01/{gtin}/10/{lot}" if gtin else f"{base}/b/{lot}"
-
-
-def ancestors(session: Session, lot: str) -> tuple[str, ...]:
-    """Every lot this one was made from, at any depth. Fixed when the lot is created."""
-    found: list[str] = []
-    frontier = [lot]
-    for _ in range(MAX_DEPTH):
-        parents = session.execute(select(BatchInput.input_lot).where(BatchInput.lot.in_(frontier)).distinct()).scalars()
-        frontier = [p for p in parents if p not in found and p != lot]
-        if not frontier:
-            break
-        found += frontier
-    return tuple(found)
 
 
 def lot_view(session: Session, context: Context, lot: str) -> LotView:

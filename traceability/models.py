@@ -49,7 +49,12 @@ class LogHead(Base):
 
 class LogEntry(Base):
     __tablename__ = "log_entries"
-    __table_args__ = (UniqueConstraint("lot", "seq"),)
+    # created_at: exports by time range; event_type: recalls, and a lot's history by type.
+    __table_args__ = (
+        UniqueConstraint("lot", "seq"),
+        Index("ix_log_entries_created_at", "created_at"),
+        Index("ix_log_entries_event_type_lot", "event_type", "lot"),
+    )
 
     idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     entry: Mapped[bytes] = mapped_column(LargeBinary)
@@ -213,7 +218,7 @@ class CredibilityWarning(Base):
     """A credibility warning: never blocks a grower, informs regulators and the public page."""
 
     __tablename__ = "warnings"
-    __table_args__ = (Index("ix_warnings_lot_idx", "lot", "idx"),)
+    __table_args__ = (Index("ix_warnings_lot_idx", "lot", "idx"), Index("ix_warnings_created_at", "created_at"))
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     code: Mapped[str] = mapped_column(String(32), index=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -28,9 +28,9 @@ from .evidence.images import (
     perceptual_hash,
     public_copies,
 )
+from .findings import Finding, store
 from .log import Appender
 from .models import (
-    CredibilityWarning,
     Photo,
     PhotoCitation,
     PhotoNeighbour,
@@ -41,16 +41,6 @@ from .writes import IdempotencyKey, Outcome
 # Photos without an offset are taken to be in China Standard Time (no daylight saving).
 CAMERA_ZONE = timezone(timedelta(hours=8))
 CLOCK_MARGIN = timedelta(minutes=1)
-
-
-@dataclass(frozen=True)
-class Finding:
-    code: str
-    message: str
-    sha256: str | None = None  # the photo that raised it, so a page can flag that photo
-
-    def as_json(self) -> dict:
-        return {"code": self.code, "message": self.message}
 
 
 def ingest(context: Context, actor: Actor, data: bytes, idempotency: IdempotencyKey | None) -> Outcome:
@@ -106,7 +96,7 @@ def ingest(context: Context, actor: Actor, data: bytes, idempotency: Idempotency
         session.flush()
         findings = _missing_metadata(photo) + _uploaded_by_others(session, sha256, actor.id)
         if first_upload:
-            _store(session, findings, actor.id, log.now, sha256=sha256)
+            store(session, findings, actor.id, log.now, sha256=sha256)
         return {
             "sha256": sha256,
             "media_type": photo.media_type,
@@ -136,9 +126,8 @@ def check_evidence(session: Session, context: Context, actor: Actor, lot: str, o
     return evidence, findings
 
 
-def record_citations(session: Session, cited: list[str], lot: str, index: int, grower_id: str, findings: list[Finding], now: datetime) -> None:
+def record_citations(session: Session, cited: list[str], lot: str, index: int, grower_id: str) -> None:
     session.add_all(PhotoCitation(sha256=sha, idx=index, lot=lot, grower_id=grower_id) for sha in cited)
-    _store(session, findings, grower_id, now, lot=lot, index=index)
 
 
 def public_copy(context: Context, sha256: str, *, thumbnail: bool) -> Path:
@@ -246,13 +235,6 @@ def _near(photo: Photo, candidates) -> dict[str, int]:
         if sha != photo.sha256 and (distance := hash_distance(phash, photo.perceptual_hash)) <= NEAR_DUPLICATE_DISTANCE:
             near[sha] = distance
     return near
-
-
-def _store(session: Session, findings: list[Finding], grower_id: str, now: datetime, *, lot: str | None = None, index: int | None = None, sha256: str | None = None) -> None:
-    session.add_all(
-        CredibilityWarning(code=f.code, message=f.message, grower_id=grower_id, lot=lot, idx=index, sha256=f.sha256 or sha256, created_at=now)
-        for f in findings
-    )
 
 
 def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:

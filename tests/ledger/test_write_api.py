@@ -16,8 +16,8 @@ def test_grower_creates_a_lot_and_logs_its_season(farm, client):
     lot = batch["lot"]
     assert len(lot) == 10 and lot.isalnum() and lot.upper() == lot
 
-    farm.event(grower, lot, "planting", {"method": "嫁接苗"})
-    farm.event(grower, lot, "input", {"product": "阿维菌素", "kind": "pesticide", "phi_days": 14})
+    farm.event(grower, lot, "planting", {"method": "嫁接苗"}, "2026-03-20T08:00:00+08:00")
+    farm.event(grower, lot, "input", {"product": "阿维菌素", "kind": "pesticide", "phi_days": 14}, "2026-08-20T08:00:00+08:00")
     harvest = farm.harvest(grower, lot, 1200, "jin")
     assert harvest["seq"] == 3 and harvest["warnings"] == []
 

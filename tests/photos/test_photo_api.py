@@ -129,8 +129,12 @@ def cite(client, grower, lot, shas, occurred_at, type_="harvest", data=None):
     return client.post(f"/api/v1/batches/{lot}/events", json=body, headers=grower.headers)
 
 
+PHOTO_CODES = {"exif_missing", "exif_time_mismatch", "gps_far_from_plot", "photo_reused", "photo_near_duplicate"}
+
+
 def codes(response) -> list[str]:
-    return sorted(w["code"] for w in response.json()["warnings"])
+    """The photo warnings (the corpus photos are from 2008, so their records are also `backdated`)."""
+    return sorted(w["code"] for w in response.json()["warnings"] if w["code"] in PHOTO_CODES)
 
 
 @both_databases
@@ -141,7 +145,7 @@ def test_an_honest_photo_on_the_plot_at_harvest_time_raises_no_warning(farm, cli
     sha = upload(client, grower, gps_photo["bytes"]).json()["sha256"]
     response = cite(client, grower, lot, [sha], gps_photo["taken"] + "+02:00")
     assert response.status_code == 201, response.text
-    assert response.json()["warnings"] == []
+    assert codes(response) == []
     record = client.get(f"/api/v1/batches/{lot}").json()["records"][-1]["record"]["payload"]
     assert record["evidence"] == [{"sha256": sha, "media_type": "image/jpeg"}]
 

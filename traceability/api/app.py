@@ -8,6 +8,7 @@ from ..context import Context, open_context
 from ..settings import Settings
 from . import (
     errors,
+    routes_audit,
     routes_batches,
     routes_log,
     routes_members,
@@ -27,7 +28,7 @@ def create_app(context: Context) -> FastAPI:
     )
     app.state.context = context
     errors.install(app)
-    for module in (routes_log, routes_members, routes_batches, routes_photos, routes_public):
+    for module in (routes_log, routes_members, routes_batches, routes_photos, routes_public, routes_audit):
         app.include_router(module.router)
     settings = context.settings
     app.add_middleware(

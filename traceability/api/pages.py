@@ -19,7 +19,8 @@ from public_pages.render import BUILD, CONTENT_SECURITY_POLICY, render_lot, rend
 from signing.ledger import LOT_PATTERN
 
 from ..context import Context
-from ..lot_page import ancestors, lot_view
+from ..lineage import ancestors
+from ..lot_page import lot_view
 from ..page_cache import Rendered
 from ..schemas import gtin14
 from .errors import error_response

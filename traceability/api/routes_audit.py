@@ -1,0 +1,50 @@
+"""Regulators' reading of the ledger (protocol §5)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from .. import audit
+from ..batches import require_role
+from ..errors import ApiError
+from .deps import ActorDep, SessionDep
+
+router = APIRouter(prefix="/api/v1/audit", tags=["regulators"])
+
+CODES = (
+    "exif_missing", "exif_time_mismatch", "gps_far_from_plot", "photo_reused", "photo_near_duplicate",
+    "phi_violation", "harvest_before_planting", "backdated", "quantity_exceeds_harvest",
+)
+
+
+@router.get("/anomalies", summary="Anomalies found when records were appended, oldest first")
+def list_anomalies(
+    actor: ActorDep,
+    session: SessionDep,
+    lot: Annotated[str | None, Query(pattern=r"^[0-9A-Z]{1,20}$")] = None,
+    grower: Annotated[str | None, Query(max_length=32, description="A grower's id")] = None,
+    code: Annotated[str | None, Query(pattern="^(" + "|".join(CODES) + ")$")] = None,
+    since: Annotated[datetime | None, Query(alias="from", description="Recorded at or after (RFC 3339)")] = None,
+    until: Annotated[datetime | None, Query(alias="to", description="Recorded before (RFC 3339)")] = None,
+    after: Annotated[int | None, Query(ge=0, le=2**62, description="`next` of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> JSONResponse:
+    require_role(actor, {"regulator"}, "read anomalies")
+    wanted = audit.AnomalyFilter(lot, grower, code, _aware(since), _aware(until), after, limit)
+    return JSONResponse(audit.anomalies(session, wanted))
+
+
+@router.get("/recalls", summary="Recalls, newest first, with every lot made from a recalled lot")
+def list_recalls(actor: ActorDep, session: SessionDep) -> JSONResponse:
+    require_role(actor, {"regulator"}, "read recalls")
+    return JSONResponse(audit.recalls(session))
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is not None and moment.tzinfo is None:
+        raise ApiError(422, "invalid", "from and to need a time zone offset, like 2026-09-01T00:00:00+08:00")
+    return moment
