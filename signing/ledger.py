@@ -6,6 +6,7 @@ lot's proof bundle) through `LedgerChecker` to confirm it without trusting the s
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import dataclass
 
@@ -98,6 +99,33 @@ class LedgerChecker:
         self.partial = partial
         self.keys: dict[str, RegisteredKey] = {}
         self.lots: dict[str, LotTip] = {}
+
+    def state(self) -> dict:
+        """What the checker knows, as JSON: a monitor keeps it to check only new entries next time."""
+        return {
+            "keys": {
+                k.keyid: [base64.b64encode(k.public_key).decode(), k.role, k.subject_id, k.index, k.revoked_index]
+                for k in self.keys.values()
+            },
+            "lots": {lot: [tip.owner, tip.seq, tip.leaf_hash.hex()] for lot, tip in self.lots.items()},
+        }
+
+    @classmethod
+    def from_state(cls, operator_public_key: bytes, state: dict) -> LedgerChecker:
+        checker = cls(operator_public_key)
+        try:
+            for keyid, (public_key, role, subject_id, index, revoked) in state["keys"].items():
+                key = decode_strict(public_key, f"key {keyid}")
+                _require(keyid_of(key) == keyid and role in ROLES, f"key {keyid} is not a registered key")
+                _require(isinstance(subject_id, str) and isinstance(index, int), f"key {keyid} is malformed")
+                _require(revoked is None or isinstance(revoked, int), f"key {keyid} is malformed")
+                checker.keys[keyid] = RegisteredKey(keyid, key, role, subject_id, index, revoked)
+            for lot, (owner, seq, leaf) in state["lots"].items():
+                _require(isinstance(owner, str) and isinstance(seq, int), f"lot {lot} is malformed")
+                checker.lots[lot] = LotTip(owner, seq, bytes.fromhex(leaf))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise VerificationError(f"not a ledger checker state ({exc!r})") from None
+        return checker
 
     def check(self, index: int, entry: bytes) -> dict:
         record, check_signatures = self.check_rules(index, entry)

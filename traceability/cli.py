@@ -119,7 +119,8 @@ def _verify_server(server: str, verifier: Verifier, state: Path | None) -> None:
     console.print(f"[green]✓[/green] checkpoint signed by {verifier.name}: tree size {cp.size}")
     if report.previous_size is not None:
         console.print(f"[green]✓[/green] consistent with the checkpoint seen last time (size {report.previous_size})")
-    console.print(f"[green]✓[/green] {report.entries} entries: canonical, signed by registered unrevoked keys ({report.keys} keys)")
+    checked = f"{report.entries} new entries" if report.previous_size is not None else f"{report.entries} entries"
+    console.print(f"[green]✓[/green] {checked}: canonical, signed by registered unrevoked keys ({report.keys} keys)")
     console.print(f"[green]✓[/green] {report.lots} lot chains unbroken")
     console.print("[green]✓[/green] entries hash to the checkpoint's root")
     console.print("[bold green]log verified[/bold green]")

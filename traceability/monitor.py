@@ -1,7 +1,9 @@
 """`suyuan verify --server`: audit a whole log from its public endpoints (protocol §7).
 
-Trusts only the verifier key it is given. With a state file it is a monitor: it keeps
-the last checkpoint it verified and refuses a log that does not extend it.
+Trusts only the verifier key it is given. With a state file it is a monitor, run on a
+schedule: it keeps the last checkpoint it verified, with what it learnt from the entries
+up to it (registered keys, each lot's chain tip, the tree's compact range), refuses a log
+that does not extend that checkpoint, and checks only the entries added since.
 """
 
 from __future__ import annotations
@@ -33,10 +35,19 @@ SIGNATURE_THREADS = 3
 @dataclass(frozen=True)
 class AuditReport:
     checkpoint: Checkpoint
-    entries: int
+    entries: int  # checked in this run
     keys: int
     lots: int
     previous_size: int | None
+
+
+@dataclass(frozen=True)
+class MonitorState:
+    signed_checkpoint: str
+    checkpoint: Checkpoint
+    # None in a state file written before incremental runs: the next run checks every entry.
+    checker: LedgerChecker | None
+    tree: RootAccumulator | None
 
 
 def audit_log(
@@ -51,16 +62,19 @@ def audit_log(
     # 2. It extends the checkpoint this monitor saw last time (no rewritten history).
     previous = _load_state(state_file, log_key) if state_file else None
     if previous is not None:
-        _check_extends(client, previous, checkpoint)
-    # 3. Every entry obeys the record rules, in order, from the first ...
-    checker = LedgerChecker(log_key.public_key)
-    leaves = _Leaves()
+        _check_extends(client, previous.checkpoint, checkpoint)
+    # 3. Every entry obeys the record rules, in order: those after the last checkpoint
+    # this monitor verified, or all of them ...
+    if previous is not None and previous.checker is not None:
+        first, checker, leaves = previous.checkpoint.size, previous.checker, _Leaves(previous.tree)
+    else:
+        first, checker, leaves = 0, LedgerChecker(log_key.public_key), _Leaves(RootAccumulator())
     with ThreadPoolExecutor(SIGNATURE_THREADS) as verifiers:
         # Three things overlap: the server reads the next page, other threads check the
         # canonical form and signatures of the last one (Ed25519 releases the GIL), and
         # this one checks the rules, which follow the log's order, of the current one.
         unverified: deque[list[Future]] = deque()
-        for start, entries in _prefetched_pages(client, checkpoint.size):
+        for start, entries in _prefetched_pages(client, first, checkpoint.size):
             checks, problem = _check_page(checker, leaves, start, entries, checkpoint.size)
             unverified.append([verifiers.submit(_run_all, part) for part in _split(checks, SIGNATURE_THREADS)])
             last = problem is not None or start + PAGE >= checkpoint.size
@@ -70,20 +84,23 @@ def audit_log(
                         _blame(client, leaves, checkpoint, failure)
             if problem:
                 _blame(client, leaves, checkpoint, problem)
-            on_progress(len(leaves), checkpoint.size)
+            on_progress(len(leaves) - first, checkpoint.size - first)
     if len(leaves) < checkpoint.size:
         _blame(client, leaves, checkpoint, _missing(len(leaves), checkpoint.size))
     # 4. ... and the entries hash to the root the checkpoint signs.
-    if leaves.root(len(leaves)) != checkpoint.root_hash:
+    tree = leaves.tree(len(leaves))
+    if tree.root() != checkpoint.root_hash:
         _blame(client, leaves, checkpoint, "the entries served do not hash to the checkpoint's root")
     if state_file:
-        _save_state(state_file, log_key, signed_checkpoint)
-    return AuditReport(checkpoint, checkpoint.size, len(checker.keys), len(checker.lots), previous.size if previous else None)
+        _save_state(state_file, log_key, signed_checkpoint, checker, tree)
+    return AuditReport(
+        checkpoint, checkpoint.size - first, len(checker.keys), len(checker.lots), previous.checkpoint.size if previous else None
+    )
 
 
-def _prefetched_pages(client: httpx.Client, size: int) -> Iterator[tuple[int, list]]:
+def _prefetched_pages(client: httpx.Client, first: int, size: int) -> Iterator[tuple[int, list]]:
     """Pages of entries in order, the next one always on its way while one is checked."""
-    starts = iter(range(0, size, PAGE))
+    starts = iter(range(first, size, PAGE))
     with ThreadPoolExecutor(1) as prefetch:
         pending = deque(prefetch.submit(_page, client, s, min(s + PAGE, size)) for s in islice(starts, 2))
         while pending:
@@ -131,22 +148,30 @@ def _missing(served: int, size: int) -> str:
 
 
 class _Leaves:
-    """Leaf hashes of the entries served so far (32 bytes each), to locate a divergence."""
+    """Leaf hashes of the entries served in this run (32 bytes each), after the tree this
+    monitor verified before, to locate a divergence."""
 
-    def __init__(self) -> None:
+    def __init__(self, before: RootAccumulator) -> None:
+        self._before = before
         self._hashes = bytearray()
 
+    @property
+    def first(self) -> int:
+        return self._before.size
+
     def __len__(self) -> int:
-        return len(self._hashes) // 32
+        return self._before.size + len(self._hashes) // 32
 
     def append(self, leaf: bytes) -> None:
         self._hashes += leaf
 
-    def root(self, size: int) -> bytes:
-        accumulator = RootAccumulator()
-        for offset in range(0, size * 32, 32):
+    def tree(self, size: int) -> RootAccumulator:
+        """The compact range of the first `size` entries (size >= first)."""
+        size_before, hashes = self._before.state()
+        accumulator = RootAccumulator.from_state(size_before, hashes)
+        for offset in range(0, (size - size_before) * 32, 32):
             accumulator.append(bytes(self._hashes[offset : offset + 32]))
-        return accumulator.root()
+        return accumulator
 
 
 def _blame(client: httpx.Client, leaves: _Leaves, checkpoint: Checkpoint, problem: str) -> NoReturn:
@@ -160,7 +185,7 @@ def _blame(client: httpx.Client, leaves: _Leaves, checkpoint: Checkpoint, proble
     """
 
     def matches(size: int) -> bool:
-        root = leaves.root(size)
+        root = leaves.tree(size).root()
         if size == checkpoint.size:
             return root == checkpoint.root_hash
         try:
@@ -170,9 +195,11 @@ def _blame(client: httpx.Client, leaves: _Leaves, checkpoint: Checkpoint, proble
             return False
         return True
 
-    if len(leaves) == 0 or matches(len(leaves)):
+    # The entries before this run's first are known good: the consistency proof from the
+    # last verified checkpoint showed it.
+    if len(leaves) == leaves.first or matches(len(leaves)):
         raise VerificationError(problem)
-    good, bad = 0, len(leaves)
+    good, bad = leaves.first, len(leaves)
     while bad - good > 1:
         middle = (good + bad) // 2
         if matches(middle):
@@ -232,21 +259,34 @@ def _get(client: httpx.Client, path: str, params: dict | None = None) -> httpx.R
     return response
 
 
-def _load_state(path: Path, log_key: Verifier) -> Checkpoint | None:
+def _load_state(path: Path, log_key: Verifier) -> MonitorState | None:
     if not path.exists():
         return None
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
         if state["log_key"] != log_key.key_string():
             raise VerificationError(f"{path} is the state of another log ({state['log_key']}); use one state file per log")
-        return verify_checkpoint(state["checkpoint"], log_key)
-    except (ValueError, KeyError, TypeError) as exc:
-        raise VerificationError(f"{path} is not a monitor state file ({exc}); move it away to start afresh") from None
+        checkpoint = verify_checkpoint(state["checkpoint"], log_key)
+        if "tree" not in state:
+            return MonitorState(state["checkpoint"], checkpoint, None, None)
+        tree = RootAccumulator.from_state(state["tree"]["size"], [base64.b64decode(h, validate=True) for h in state["tree"]["hashes"]])
+        checker = LedgerChecker.from_state(log_key.public_key, state["ledger"])
+    except (ValueError, KeyError, TypeError, VerificationError) as exc:
+        raise VerificationError(f"{path} is not a monitor state file of this log ({exc}); move it away to start afresh") from None
+    if tree.size != checkpoint.size or tree.root() != checkpoint.root_hash:
+        raise VerificationError(f"{path} is damaged: its tree does not hash to its checkpoint; move it away to start afresh")
+    return MonitorState(state["checkpoint"], checkpoint, checker, tree)
 
 
-def _save_state(path: Path, log_key: Verifier, signed_checkpoint: str) -> None:
+def _save_state(path: Path, log_key: Verifier, signed_checkpoint: str, checker: LedgerChecker, tree: RootAccumulator) -> None:
     # The signed note is kept, not just the numbers: it is evidence in its own right.
-    state = {"log_key": log_key.key_string(), "checkpoint": signed_checkpoint}
+    size, hashes = tree.state()
+    state = {
+        "log_key": log_key.key_string(),
+        "checkpoint": signed_checkpoint,
+        "tree": {"size": size, "hashes": [base64.b64encode(h).decode() for h in hashes]},
+        "ledger": checker.state(),
+    }
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+    temporary.write_text(json.dumps(state, separators=(",", ":")) + "\n", encoding="utf-8")
     os.replace(temporary, path)
