@@ -91,10 +91,12 @@ CONTENT_SECURITY_POLICY = (
 
 
 def _build_id() -> str:
-    """Changes whenever a template or catalog does, so cached pages and ETags follow a deploy."""
+    """Changes whenever this package's code, templates or catalogs do, so cached pages and
+    ETags follow a deploy."""
     digest = hashlib.sha256()
-    for path in sorted([*TEMPLATES.iterdir(), *i18n.CATALOGS.rglob("*.po")]):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    package = Path(__file__).parent
+    for path in sorted(p for p in package.rglob("*") if p.suffix in (".py", ".html", ".css", ".po")):
+        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -159,6 +161,10 @@ def render_lot(view: LotView, lang: str, *, explicit_lang: bool = False) -> byte
 
 def render_not_found(lang: str, lot: str | None) -> bytes:
     return _ENVIRONMENTS[lang].get_template("not_found.html").render(css=Markup(PAGE_CSS), lot=lot).encode()
+
+
+def render_unavailable(lang: str) -> bytes:
+    return _ENVIRONMENTS[lang].get_template("unavailable.html").render(css=Markup(PAGE_CSS)).encode()
 
 
 def render_labels(view: LotView, lang: str, count: int) -> bytes:

@@ -20,6 +20,8 @@ from starlette.concurrency import run_in_threadpool
 
 from .models import Batch
 
+# One stuck read must not hold every page of the process for long.
+READ_TIMEOUT_SECONDS = 10
 # lot -> (last seq, GTIN)
 Tips = dict[str, tuple[int, str | None]]
 
@@ -85,14 +87,17 @@ class SharedReadTips:
         try:
             while self._waiting:
                 batch, self._waiting = self._waiting, []
+                wanted = {lot for lots, _ in batch for lot in lots}
                 try:
-                    found = await run_in_threadpool(self._read, {lot for lots, _ in batch for lot in lots})
+                    found = await asyncio.wait_for(run_in_threadpool(self._read, wanted), READ_TIMEOUT_SECONDS)
                 except Exception as exc:  # each waiting request answers the error its own way
                     for _, answer in batch:
-                        answer.set_exception(exc)
+                        if not answer.done():  # a request cancelled meanwhile has gone
+                            answer.set_exception(exc)
                     continue
                 for lots, answer in batch:
-                    answer.set_result({lot: found[lot] for lot in lots if lot in found})
+                    if not answer.done():
+                        answer.set_result({lot: found[lot] for lot in lots if lot in found})
         finally:
             self._reading = False
 

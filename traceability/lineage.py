@@ -1,33 +1,30 @@
-"""Where a lot came from and where it went: the closure of "made from" (batch inputs)."""
+"""Where a lot came from and where it went: the closure of "made from" (batch inputs), at
+any depth, in one recursive query (a recall must reach through any number of repackings)."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import BatchInput
-
-# Deeper chains of "made from" are not real supply chains; the walk stops there.
-MAX_DEPTH = 32
+from .models import Batch, BatchInput
 
 
 def ancestors(session: Session, lot: str) -> tuple[str, ...]:
-    """Every lot this one was made from, at any depth, nearest first. Fixed when the lot is created."""
+    """Every lot this one was made from, in log order. Fixed when the lot is created."""
     return _walk(session, lot, BatchInput.lot, BatchInput.input_lot)
 
 
 def descendants(session: Session, lot: str) -> tuple[str, ...]:
-    """Every lot made from this one, at any depth, nearest first."""
+    """Every lot made from this one, in log order."""
     return _walk(session, lot, BatchInput.input_lot, BatchInput.lot)
 
 
 def _walk(session: Session, lot: str, source, target) -> tuple[str, ...]:
-    found: list[str] = []
-    frontier = [lot]
-    for _ in range(MAX_DEPTH):
-        step = session.execute(select(target).where(source.in_(frontier)).distinct()).scalars()
-        frontier = [other for other in step if other not in found and other != lot]
-        if not frontier:
-            break
-        found += frontier
-    return tuple(found)
+    walk = select(target.label("lot")).where(source == lot).cte("walk", recursive=True)
+    # UNION, not UNION ALL: each lot is visited once, however many paths lead to it, so lots
+    # made from the two before them, over and over, cannot make the walk explode.
+    walk = walk.union(select(target).join(walk, source == walk.c.lot))
+    rows = session.execute(
+        select(Batch.lot).join(walk, Batch.lot == walk.c.lot).where(Batch.lot != lot).order_by(Batch.created_index)
+    )
+    return tuple(rows.scalars())

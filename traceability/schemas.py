@@ -45,7 +45,7 @@ def _rfc3339(value: str) -> str:
 
 
 def gtin14(value: str) -> str:
-    if not value.isdigit() or len(value) not in (8, 12, 13, 14):
+    if not re.fullmatch(r"[0-9]{8}|[0-9]{12,14}", value, re.ASCII):
         raise ValueError("must be a GTIN of 8, 12, 13 or 14 digits")
     digits = value.zfill(14)
     total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(digits[:13]))

@@ -44,3 +44,25 @@ def test_only_a_regulator_can_recall(farm, client):
     )
     assert response.status_code == 403 and "regulator" in response.json()["error"]["message"]
     assert client.get("/api/v1/audit/recalls", headers=orchard.regulator.headers).json() == {"recalls": []}
+
+
+def test_a_recall_reaches_through_any_number_of_repackings(farm, client):
+    """Lots each made from the two before: 40 levels deep, and many paths to the root."""
+    orchard = grow(farm)
+    chain = [orchard.field_lot, orchard.packed_lot]
+    for _ in range(40):
+        inputs = [{"lot": lot, "quantity": 1, "unit": "piece"} for lot in chain[-2:]]
+        chain.append(farm.batch(orchard.grower, "混装果箱", inputs=inputs)["lot"])
+    deepest = chain[-1]
+    assert 'role="alert"' not in client.get(f"/b/{deepest}").text  # cached before the recall
+    recall(farm, orchard, orchard.field_lot)
+    assert client.get(f"/b/{deepest}").text.count('role="alert"') == 1
+    [listed] = client.get("/api/v1/audit/recalls", headers=orchard.regulator.headers).json()["recalls"]
+    assert listed["affected"] == chain[1:]
+
+
+def test_labels_of_a_recalled_lot_lose_the_certificate(farm, client):
+    orchard = grow(farm)
+    recall(farm, orchard, orchard.field_lot)
+    html = client.get(f"/b/{orchard.packed_lot}/labels", params={"count": 3}).text
+    assert "承诺达标合格证" not in html and "已召回：这些标签不得使用。" in html

@@ -8,7 +8,7 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import text, update
 
 from signing.bundle import verify_bundle
 from signing.note import Verifier
@@ -172,8 +172,8 @@ def test_other_methods_on_a_page_are_refused(farm, client):
 @both_databases
 def test_a_recall_shows_at_once_on_the_lot_and_on_every_lot_made_from_it(farm, client):
     orchard = grow(farm)
-    for lot in (orchard.field_lot, orchard.packed_lot):
-        client.get(f"/b/{lot}")  # cached before the recall
+    for lot, lang in ((orchard.field_lot, "zh"), (orchard.packed_lot, "en")):
+        assert 'role="alert"' not in page(client, f"/b/{lot}", lang=lang)  # cached before the recall
     recall(farm, orchard, orchard.field_lot)
     source = page(client, f"/b/{orchard.field_lot}")
     assert source.count('role="alert"') == 1
@@ -251,3 +251,44 @@ def test_photo_warnings_are_shown_kindly_on_the_photo_and_in_the_summary(farm, c
     assert "提示只是提醒，不等于有问题" in seen
     clean = text_of(page(client, f"/b/{orchard.field_lot}"))
     assert "我们的检查没有发现异常" in clean
+
+
+def test_digital_link_variants_and_a_lot_without_gtin(farm, client):
+    orchard = grow(farm)
+    lot = orchard.packed_lot
+    for path in (f"/01/{GTIN}/10/{lot}/21/0001", f"/01/{GTIN}/22/2A/10/{lot}"):
+        assert "苹果礼盒" in page(client, path), path
+    for gtin in ("garbage", GTIN, "00000000"):  # the field lot has no GTIN: no Digital Link names it
+        assert client.get(f"/01/{gtin}/10/{orchard.field_lot}").status_code == 404, gtin
+
+
+def test_a_gtin_must_be_ascii_digits(farm):
+    grower = farm.grower()
+    for gtin in ("０６９０１２３４５６７８９２", "٠٦٩٠١٢٣٤٥٦٧٨٩٢"):
+        response = farm.client.post("/api/v1/batches", json={"product": "苹果", "gtin": gtin}, headers=grower.headers)
+        assert response.status_code == 422 and "gtin" in response.json()["error"]["message"]
+
+
+def test_gzip_refused_by_q0_is_not_sent_and_404_pages_vary_by_language(farm, client):
+    lot = grow(farm).packed_lot
+    assert "content-encoding" not in client.get(f"/b/{lot}", headers={"Accept-Encoding": "gzip;q=0, identity"}).headers
+    assert client.get(f"/b/{lot}", headers={"Accept-Encoding": "br, gzip;q=0.5"}).headers["content-encoding"] == "gzip"
+    assert "Accept-Language" in client.get("/b/NOSUCHLOT").headers["vary"]
+
+
+def test_the_certificate_says_when_no_contact_was_registered(farm, client):
+    grower = farm.grower()  # registered without a phone
+    lot = farm.batch(grower, "蜂蜜")["lot"]
+    farm.event(grower, lot, "harvest", {"quantity": 10, "unit": "kg"})
+    farm.event(grower, lot, "packing", {"quantity": 10, "unit": "kg", "package_count": 10})
+    assert "联系方式 未登记" in text_of(page(client, f"/b/{lot}"))
+
+
+def test_a_broken_database_gets_a_kind_page_not_a_trace(farm, client, context):
+    lot = grow(farm).packed_lot
+    with context.sessions() as session:
+        session.execute(text("ALTER TABLE batches RENAME TO batches_elsewhere"))
+        session.commit()
+    response = client.get(f"/b/{lot}", headers={"Accept-Language": "zh-CN"})
+    assert response.status_code == 503 and response.headers["retry-after"] == "30"
+    assert "页面暂时无法显示" in response.text and "Traceback" not in response.text and "batches" not in response.text

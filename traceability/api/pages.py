@@ -8,6 +8,7 @@ resolution. Only a page whose records changed is rendered again, in a worker thr
 
 from __future__ import annotations
 
+import logging
 import re
 from urllib.parse import parse_qsl
 
@@ -15,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from public_pages import i18n
-from public_pages.render import BUILD, CONTENT_SECURITY_POLICY, render_lot, render_not_found
+from public_pages.render import BUILD, CONTENT_SECURITY_POLICY, render_lot, render_not_found, render_unavailable
 from signing.ledger import LOT_PATTERN
 
 from ..context import Context
@@ -25,7 +26,10 @@ from ..page_cache import Rendered
 from ..schemas import gtin14
 from .errors import error_response
 
-_PATHS = re.compile(r"/b/(?P<lot>[^/]+)|/01/(?P<gtin>[^/]+)/10/(?P<dl_lot>[^/]+)")
+log = logging.getLogger("suyuan")
+# GS1 Digital Link: /01/{gtin}, an optional consumer product variant (22), the lot (10) and
+# an optional serial number (21); the page is the lot's whatever the variant or serial.
+_PATHS = re.compile(r"/b/(?P<lot>[^/]+)|/01/(?P<gtin>[^/]+)(?:/22/[^/]+)?/10/(?P<dl_lot>[^/]+)(?:/21/[^/]+)?")
 HTML = "text/html; charset=utf-8"
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -50,7 +54,9 @@ def _page_headers(lang: str, explicit: bool) -> list[tuple[bytes, bytes]]:
 
 _HEADERS = {(lang, explicit): _page_headers(lang, explicit) for lang in i18n.LANGUAGES for explicit in (False, True)}
 _NOT_FOUND_HEADERS = {
-    lang: _encoded({**SECURITY_HEADERS, "Cache-Control": "no-cache", "Content-Language": i18n.HTML_LANG[lang]})
+    lang: _encoded({
+        **SECURITY_HEADERS, "Cache-Control": "no-cache", "Content-Language": i18n.HTML_LANG[lang], "Vary": "Accept-Language",
+    })
     for lang in i18n.LANGUAGES
 }
 _CONTENT_TYPE = (b"content-type", HTML.encode())
@@ -74,7 +80,15 @@ class PublicPages:
         lang_query = _lang_query(scope["query_string"])
         lang = i18n.choose(lang_query, wanted.get(b"accept-language", b"").decode("latin-1"))
         lot = match["lot"] or match["dl_lot"]
-        page = await self._current_page(lot, match["gtin"], lang, lang_query == lang)
+        try:
+            page = await self._current_page(lot, match["gtin"], lang, lang_query == lang)
+        except Exception:
+            # The visitor gets a page in their language, never a trace; the log gets the trace.
+            log.exception("cannot answer the page of lot %s", lot)
+            body = render_unavailable(lang)
+            headers = [_CONTENT_TYPE, *_NOT_FOUND_HEADERS[lang], (b"retry-after", b"30"), (b"content-length", str(len(body)).encode())]
+            await _send(send, scope, 503, headers, body)
+            return
         if page is None:
             body = render_not_found(lang, lot if LOT_PATTERN.fullmatch(lot) else None)
             status, headers = 404, [_CONTENT_TYPE, *_NOT_FOUND_HEADERS[lang], (b"content-length", str(len(body)).encode())]
@@ -84,11 +98,10 @@ class PublicPages:
                 status, body = 304, b""
             else:
                 status = 200
-                gzipped = b"gzip" in wanted.get(b"accept-encoding", b"")
+                gzipped = _accepts_gzip(wanted.get(b"accept-encoding", b""))
                 body = page.gzipped if gzipped else page.body
                 headers += [_CONTENT_TYPE, (b"content-length", str(len(body)).encode())] + ([_GZIP] if gzipped else [])
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+        await _send(send, scope, status, headers, body)
 
     async def _current_page(self, lot: str, gtin: str | None, lang: str, explicit: bool) -> Rendered | None:
         if not LOT_PATTERN.fullmatch(lot):
@@ -96,8 +109,10 @@ class PublicPages:
         context, pages = self.context, self.context.pages
         lineage = pages.lineage.get(lot) or await run_in_threadpool(_lineage, context, lot)
         tips = await context.tips(lineage)
-        if lot not in tips or (gtin is not None and _gtin(gtin) != tips[lot][1]):
+        if lot not in tips:
             return None
+        if gtin is not None and (_gtin(gtin) or "no GTIN") != tips[lot][1]:
+            return None  # a Digital Link must name the lot's own GTIN
         pages.lineage[lot] = lineage  # only for a lot that exists: what it was made from is fixed
         version = (BUILD, *((name, tips[name][0]) for name in lineage if name in tips))
         key = (lot, lang, explicit)
@@ -108,6 +123,19 @@ class PublicPages:
 
 
 _WANTED = frozenset({b"accept-language", b"accept-encoding", b"if-none-match"})
+
+
+async def _send(send: Send, scope: Scope, status: int, headers: list, body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+
+
+def _accepts_gzip(accept_encoding: bytes) -> bool:
+    for item in accept_encoding.split(b","):
+        coding, _, params = item.strip().partition(b";")
+        if coding.strip().lower() in (b"gzip", b"*"):
+            return not re.fullmatch(rb"\s*q\s*=\s*0(\.0*)?\s*", params)
+    return False
 
 
 def _lang_query(query_string: bytes) -> str | None:

@@ -1,0 +1,41 @@
+"""The freshness check under the page cache (traceability/freshness.py)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from traceability.freshness import SharedReadTips
+
+from .orchard import grow
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_request_gone_while_its_read_is_shared_leaves_the_others_answered(farm, context):
+    lot = grow(farm).packed_lot
+    reader = context.tips
+    assert isinstance(reader, SharedReadTips)
+
+    async def three_requests_one_leaves() -> list:
+        first = asyncio.create_task(reader((lot,)))
+        await asyncio.sleep(0)  # the first starts the read; the next two wait for another
+        second, third = asyncio.create_task(reader((lot,))), asyncio.create_task(reader(("NOSUCHLOT", lot)))
+        await asyncio.sleep(0)
+        second.cancel()
+        return await asyncio.wait_for(asyncio.gather(first, third), timeout=10)
+
+    first, third = asyncio.run(three_requests_one_leaves())
+    assert lot in first and set(third) == {lot}
+
+
+def test_sqlite_sees_a_commit_of_another_connection_at_once(farm, context):
+    orchard = grow(farm)
+    lot = orchard.field_lot
+
+    async def tip() -> int:
+        return (await context.tips((lot,)))[lot][0]
+
+    before = asyncio.run(tip())
+    farm.event(orchard.grower, lot, "observation", {"note": "又巡了一遍果园"})
+    assert asyncio.run(tip()) == before + 1
