@@ -10,6 +10,7 @@ from . import (
     errors,
     routes_audit,
     routes_batches,
+    routes_export,
     routes_log,
     routes_members,
     routes_photos,
@@ -28,7 +29,7 @@ def create_app(context: Context) -> FastAPI:
     )
     app.state.context = context
     errors.install(app)
-    for module in (routes_log, routes_members, routes_batches, routes_photos, routes_public, routes_audit):
+    for module in (routes_log, routes_members, routes_batches, routes_photos, routes_public, routes_audit, routes_export):
         app.include_router(module.router)
     settings = context.settings
     app.add_middleware(

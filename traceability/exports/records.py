@@ -46,6 +46,7 @@ class LotInfo:
     plot: PlotInfo | None
     inputs: tuple[tuple[str, float, str], ...]  # (input lot, quantity, unit)
     created_index: int
+    input_gtins: dict[str, str | None] = field(default_factory=dict)  # so that inputs are named as GS1 names them
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,8 @@ class _Cache:
             batch = session.get(Batch, code)
             plot = session.get(Plot, batch.plot_id) if batch.plot_id else None
             inputs = session.execute(
-                select(BatchInput.input_lot, BatchInput.quantity, BatchInput.unit)
+                select(BatchInput.input_lot, BatchInput.quantity, BatchInput.unit, Batch.gtin)
+                .join(Batch, Batch.lot == BatchInput.input_lot)
                 .where(BatchInput.lot == code)
                 .order_by(BatchInput.position)
             ).all()
@@ -120,8 +122,9 @@ class _Cache:
                 gtin=batch.gtin,
                 owner=self._party(batch.owner_id),
                 plot=PlotInfo(plot.id, plot.name, plot.lat, plot.lon) if plot else None,
-                inputs=tuple((i, q, u) for i, q, u in inputs),
+                inputs=tuple((i, q, u) for i, q, u, _ in inputs),
                 created_index=batch.created_index,
+                input_gtins={i: gtin for i, _, _, gtin in inputs},
             )
         return self._lots[code]
 

@@ -1,0 +1,65 @@
+"""The export endpoints (protocol §5): who may export, what to say, and the files themselves."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import openpyxl
+import pytest
+from jsonschema import Draft7Validator
+
+from ..public.orchard import grow
+from .test_epcis_export import SCHEMA
+
+RANGE = {"from": "2026-01-01T00:00:00+08:00", "to": "2027-01-01T00:00:00+08:00"}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/export/epcis", "/api/v1/export/fsma204.csv", "/api/v1/export/fsma204.xlsx"])
+def test_only_regulators_export_and_must_say_what(farm, client, path):
+    orchard = grow(farm)
+    assert client.get(path, params={"lot": orchard.packed_lot}).status_code == 401
+    assert client.get(path, params={"lot": orchard.packed_lot}, headers=orchard.grower.headers).status_code == 403
+    headers = orchard.regulator.headers
+    for params, status, words in (
+        ({}, 422, "say what to export"),
+        ({"from": "2026-09-01T00:00:00"}, 422, "time zone"),
+        ({"from": RANGE["to"], "to": RANGE["from"]}, 422, "before"),
+        ({"lot": "lowercase"}, 422, "lot"),
+        ({"lot": "NOSUCHLOT"}, 404, "no lot NOSUCHLOT"),
+    ):
+        response = client.get(path, params=params, headers=headers)
+        assert response.status_code == status and words in response.json()["error"]["message"], (params, response.text)
+
+
+def test_the_fsma_spreadsheet_streams_as_csv_and_downloads_as_xlsx(farm, client, context):
+    orchard = grow(farm)
+    headers = orchard.regulator.headers
+    response = client.get("/api/v1/export/fsma204.csv", params=RANGE, headers=headers)
+    assert response.status_code == 200 and response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert "attachment" in response.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    ctes = [row[0] for row in rows[1:]]
+    assert ctes == ["Harvesting", "Transformation", "Initial Packing", "Shipping"]
+    by_lot = client.get("/api/v1/export/fsma204.csv", params={"lot": orchard.packed_lot}, headers=headers)
+    assert by_lot.content == response.content  # the packed lot's trace is the whole farm here
+
+    xlsx = client.get("/api/v1/export/fsma204.xlsx", params=RANGE, headers=headers)
+    assert xlsx.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content), read_only=True).active
+    assert [row[0] for row in sheet.iter_rows(values_only=True)] == [rows[0][0], *ctes]
+    assert not list(context.settings.data_dir.glob("*.xlsx"))  # the temporary file is gone
+
+
+def test_the_epcis_export_of_a_lot_validates_and_names_every_record(farm, client):
+    orchard = grow(farm)
+    response = client.get("/api/v1/export/epcis", params={"lot": orchard.packed_lot}, headers=orchard.regulator.headers)
+    assert response.status_code == 200 and response.headers["content-type"] == "application/ld+json"
+    assert f"suyuan-epcis-{orchard.packed_lot}.jsonld" in response.headers["content-disposition"]
+    document = json.loads(response.content)
+    Draft7Validator(SCHEMA, format_checker=Draft7Validator.FORMAT_CHECKER).validate(document)
+    events = document["epcisBody"]["eventList"]
+    records = client.get(f"/api/v1/batches/{orchard.field_lot}").json()["records"] + client.get(f"/api/v1/batches/{orchard.packed_lot}").json()["records"]
+    assert sorted(e["suyuan:logIndex"] for e in events) == sorted(r["index"] for r in records)
+    assert all(e["eventID"].startswith("ni:///sha-256;") and e["eventID"].endswith("?ver=CBV2.0") for e in events)

@@ -1,0 +1,103 @@
+"""Records for other systems (protocol §5): EPCIS 2.0 and the FSMA 204 sortable spreadsheet.
+Each answer streams from a cursor, so a year of records never sits in memory."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import FileResponse, StreamingResponse
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+
+from ..batches import batch_or_404, require_role
+from ..context import Context
+from ..errors import ApiError
+from ..exports.epcis import epcis_document
+from ..exports.fsma204 import csv_chunks, write_xlsx
+from ..exports.records import ExportRecord, export_records
+from .deps import ActorDep, ContextDep
+
+router = APIRouter(prefix="/api/v1/export", tags=["regulators"])
+
+LotQuery = Annotated[
+    str | None, Query(pattern=r"^[0-9A-Z]{1,20}$", description="One lot and every lot it was made from")
+]
+FromQuery = Annotated[datetime | None, Query(alias="from", description="Records received at or after (RFC 3339)")]
+ToQuery = Annotated[datetime | None, Query(alias="to", description="Records received before (RFC 3339)")]
+
+
+@router.get("/epcis", summary="EPCIS 2.0 JSON-LD document of a lot's trace, or of a time range")
+def export_epcis(actor: ActorDep, context: ContextDep, lot: LotQuery = None, since: FromQuery = None, until: ToQuery = None) -> StreamingResponse:
+    filters = _filters(actor, context, lot, since, until)
+    created = context.clock.now()
+    chunks = _streamed(context, filters, lambda records: epcis_document(records, created=created, base_url=context.settings.public_url))
+    return StreamingResponse(
+        chunks, media_type="application/ld+json", headers=_attachment(f"suyuan-epcis-{_name(filters, created)}.jsonld")
+    )
+
+
+@router.get("/fsma204.csv", summary="FSMA 204 electronic sortable spreadsheet (CSV), one row per critical tracking event")
+def export_fsma_csv(actor: ActorDep, context: ContextDep, lot: LotQuery = None, since: FromQuery = None, until: ToQuery = None) -> StreamingResponse:
+    filters = _filters(actor, context, lot, since, until)
+    chunks = _streamed(context, filters, lambda records: csv_chunks(records, public_url=context.settings.public_url))
+    name = _name(filters, context.clock.now())
+    return StreamingResponse(chunks, media_type="text/csv; charset=utf-8", headers=_attachment(f"suyuan-fsma204-{name}.csv"))
+
+
+@router.get("/fsma204.xlsx", summary="FSMA 204 electronic sortable spreadsheet (XLSX)")
+async def export_fsma_xlsx(actor: ActorDep, context: ContextDep, lot: LotQuery = None, since: FromQuery = None, until: ToQuery = None) -> FileResponse:
+    filters = _filters(actor, context, lot, since, until)
+    # A workbook is a zip that needs its end before its start: written to a temporary file
+    # (row by row, openpyxl's write-only mode), sent, then removed.
+    handle, path = tempfile.mkstemp(suffix=".xlsx", dir=context.settings.data_dir)
+    os.close(handle)
+
+    def write() -> None:
+        with context.sessions() as session:
+            write_xlsx(export_records(session, **filters), path, public_url=context.settings.public_url)
+
+    try:
+        await run_in_threadpool(write)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return FileResponse(
+        path,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        filename=f"suyuan-fsma204-{_name(filters, context.clock.now())}.xlsx",
+        background=BackgroundTask(os.unlink, path),
+    )
+
+
+def _filters(actor, context: Context, lot: str | None, since: datetime | None, until: datetime | None) -> dict:
+    require_role(actor, {"regulator"}, "export records")
+    if lot is not None:
+        with context.sessions() as session:
+            batch_or_404(session, lot)
+    if lot is None and since is None and until is None:
+        raise ApiError(422, "invalid", "say what to export: ?lot=CODE, or a time range ?from=...&to=... (RFC 3339)")
+    for moment in (since, until):
+        if moment is not None and moment.tzinfo is None:
+            raise ApiError(422, "invalid", "from and to need a time zone offset, like 2026-09-01T00:00:00+08:00")
+    if since is not None and until is not None and since >= until:
+        raise ApiError(422, "invalid", "from must be before to")
+    return {"lot": lot, "since": since, "until": until}
+
+
+def _streamed(context: Context, filters: dict, chunks: Callable[[Iterable[ExportRecord]], Iterator[bytes]]) -> Iterator[bytes]:
+    # The session lives as long as the stream, not as long as the request handler.
+    with context.sessions() as session:
+        yield from chunks(export_records(session, **filters))
+
+
+def _name(filters: dict, now: datetime) -> str:
+    return filters["lot"] or now.strftime("%Y%m%dT%H%M%SZ")
+
+
+def _attachment(filename: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}

@@ -1,0 +1,217 @@
+"""The EPCIS 2.0 JSON-LD export: one event per log record, streamed.
+
+| record | event | action | bizStep | disposition |
+|---|---|---|---|---|
+| batch, field lot (no inputs) | ObjectEvent | OBSERVE | urn:suyuan:bizstep:lot-registration | |
+| batch with inputs | TransformationEvent | | creating_class_instance | active |
+| planting | ObjectEvent | OBSERVE | urn:suyuan:bizstep:planting | |
+| input, fertiliser | ObjectEvent | OBSERVE | urn:suyuan:bizstep:fertilising | |
+| input, pesticide | ObjectEvent | OBSERVE | urn:suyuan:bizstep:pesticide-application | |
+| irrigation | ObjectEvent | OBSERVE | urn:suyuan:bizstep:irrigation | |
+| observation | ObjectEvent | OBSERVE | urn:suyuan:bizstep:observation | |
+| harvest | ObjectEvent | ADD | commissioning | active |
+| packing | TransformationEvent | | packing | active |
+| shipping | ObjectEvent | OBSERVE | shipping | in_transit |
+| receiving | ObjectEvent | OBSERVE | receiving | in_progress |
+| inspection | ObjectEvent | OBSERVE | inspecting | conformant / non_conformant |
+| recall | ObjectEvent | OBSERVE | holding | recalled |
+
+A lot is a class-level identifier: its GS1 Digital Link `https://id.gs1.org/01/{gtin}/10/{lot}`
+when it has a GTIN, else its public page `{base_url}/b/{lot}`. Quantities carry UN/ECE Rec 20
+units (jin as kilograms); boxes and pieces are counts, without a unit. Work done on a field
+lot's plot is read at, and leaves the lot at, the plot's `geo:` URI (a CBV location identifier);
+a field lot's shipping is read there too, and its registration places the lot there. What EPCIS
+has no field for (log index and leaf hash, who signed, the record's own data) is in the
+`suyuan:` namespace. Every event's `eventID` is its EPCIS event hash ID."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
+
+from .epcis_hash import EPCIS_CONTEXT, event_hash_id
+from .records import ExportRecord, LotInfo
+
+SUYUAN = "urn:suyuan:epcis:"
+BIZSTEP = "urn:suyuan:bizstep:"
+# cbvmda is in the standard context too; declaring it again pins the namespace that event
+# hashes of ILMD fields are computed with, whichever hashing tool reads the document.
+CONTEXT = [EPCIS_CONTEXT, {"cbvmda": "urn:epcglobal:cbv:mda:", "suyuan": SUYUAN}]
+
+UOM = {"kg": ("KGM", 1), "g": ("GRM", 1), "t": ("TNE", 1), "jin": ("KGM", 0.5)}  # box, piece: counts
+OBSERVED = {  # record type → (bizStep, disposition)
+    "planting": (BIZSTEP + "planting", None),
+    "irrigation": (BIZSTEP + "irrigation", None),
+    "observation": (BIZSTEP + "observation", None),
+    "shipping": ("shipping", "in_transit"),
+    "receiving": ("receiving", "in_progress"),
+    "recall": ("holding", "recalled"),  # CBV has no recalling step: the goods are held
+}
+INPUT_STEPS = {"fertiliser": BIZSTEP + "fertilising", "pesticide": BIZSTEP + "pesticide-application"}
+AT_PLOT = {"planting", "input", "irrigation", "observation", "harvest"}
+# Data that the standard fields already carry (in the quantity lists).
+QUANTIFIED = {"harvest", "packing", "shipping", "receiving"}
+
+
+def epcis_document(records: Iterable[ExportRecord], *, created: datetime, base_url: str) -> Iterator[bytes]:
+    """The EPCISDocument in chunks: the header, then one event per record, then the closing brackets."""
+    events = _Events(base_url.rstrip("/"))
+    yield (
+        f'{{"@context": {_json(CONTEXT)}, "type": "EPCISDocument", "schemaVersion": "2.0", '
+        f'"creationDate": {_json(_time(created))}, "epcisBody": {{"eventList": ['
+    ).encode()
+    for n, record in enumerate(records):
+        yield ((", " if n else "") + _json(events.event(record))).encode()
+    yield b"]}}"
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+class _Events:
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        # GTINs of the lots met so far, and of their inputs: a batch record names its inputs by lot code alone.
+        self.gtins: dict[str, str | None] = {}
+
+    def event(self, record: ExportRecord) -> dict:
+        self.gtins[record.lot.lot] = record.lot.gtin
+        self.gtins.update(record.lot.input_gtins)
+        if record.type == "batch":
+            event = self.derived(record) if record.lot.inputs else self.registered(record)
+        elif record.type == "harvest":
+            event = self.harvest(record)
+        elif record.type == "packing":
+            event = self.packing(record)
+        else:
+            event = self.observed(record)
+        event.update(self.provenance(record))
+        return {"type": event["type"], "eventID": event_hash_id(event, CONTEXT), **event}
+
+    # -- one builder per kind of record ---------------------------------------------------------
+
+    def registered(self, record: ExportRecord) -> dict:
+        event = self.object(record, "OBSERVE", BIZSTEP + "lot-registration", None)
+        return event | _lot_facts(record.lot)
+
+    def derived(self, record: ExportRecord) -> dict:
+        return self.common(record, "TransformationEvent") | {
+            "inputQuantityList": [self.quantity(lot, q, unit) for lot, q, unit in record.lot.inputs],
+            "outputQuantityList": [self.quantity(record.lot.lot)],
+            "bizStep": "creating_class_instance",
+            "disposition": "active",
+            "ilmd": _lot_facts(record.lot) | {"cbvmda:lotNumber": record.lot.lot},
+        }
+
+    def harvest(self, record: ExportRecord) -> dict:
+        data = record.data
+        event = self.object(record, "ADD", "commissioning", "active", data["quantity"], data["unit"])
+        day = record.occurred_at.date().isoformat()
+        ilmd = {"cbvmda:harvestStartDate": day, "cbvmda:harvestEndDate": day, "cbvmda:lotNumber": record.lot.lot}
+        return event | {"ilmd": ilmd | _lot_facts(record.lot)}
+
+    def packing(self, record: ExportRecord) -> dict:
+        data = record.data
+        return self.common(record, "TransformationEvent") | {
+            "inputQuantityList": [self.quantity(record.lot.lot, data["quantity"], data["unit"])],
+            "outputQuantityList": [self.quantity(record.lot.lot, data["package_count"])],
+            "bizStep": "packing",
+            "disposition": "active",
+        }
+
+    def observed(self, record: ExportRecord) -> dict:
+        if record.type == "input":
+            step, disposition = INPUT_STEPS[record.data["kind"]], None
+        elif record.type == "inspection":
+            step, disposition = "inspecting", "conformant" if record.data["result"] == "pass" else "non_conformant"
+        else:
+            step, disposition = OBSERVED[record.type]
+        data = record.data
+        return self.object(record, "OBSERVE", step, disposition, data.get("quantity"), data.get("unit"))
+
+    # -- parts ------------------------------------------------------------------------------------
+
+    def common(self, record: ExportRecord, event_type: str) -> dict:
+        offset = record.occurred_at.utcoffset()
+        minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+        return {
+            "type": event_type,
+            "eventTime": _time(record.occurred_at),
+            "eventTimeZoneOffset": f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}",
+            "recordTime": _time(record.recorded_at),
+        }
+
+    def object(self, record: ExportRecord, action: str, step: str, disposition: str | None, quantity=None, unit=None) -> dict:
+        event = self.common(record, "ObjectEvent") | {
+            "quantityList": [self.quantity(record.lot.lot, quantity, unit)],
+            "action": action,
+            "bizStep": step,
+        }
+        if disposition:
+            event["disposition"] = disposition
+        plot = record.lot.plot
+        if plot is not None:
+            where = {"id": f"geo:{plot.lat:.6f},{plot.lon:.6f}"}
+            if record.type in AT_PLOT or record.type == "shipping":
+                event["readPoint"] = where
+            if record.type in AT_PLOT or record.type == "batch":
+                event["bizLocation"] = where
+        return event
+
+    def quantity(self, lot: str, quantity: float | None = None, unit: str | None = None) -> dict:
+        gtin = self.gtins.get(lot)
+        element = {"epcClass": f"https://id.gs1.org/01/{gtin}/10/{lot}" if gtin else f"{self.base_url}/b/{lot}"}
+        if quantity is not None:
+            uom, factor = UOM.get(unit, (None, 1))
+            element["quantity"] = _number(quantity * factor)
+            if uom:
+                element["uom"] = uom
+        return element
+
+    def provenance(self, record: ExportRecord) -> dict:
+        """Where the record is in the log, who signed it, and the data EPCIS has no field for."""
+        fields = {
+            "suyuan:lot": record.lot.lot,
+            "suyuan:seq": record.seq,
+            "suyuan:logIndex": record.index,
+            "suyuan:leafHash": record.leaf_hash,
+        }
+        if record.signer is not None:
+            fields["suyuan:signer"] = {
+                "suyuan:id": record.signer.id,
+                "suyuan:name": record.signer.name,
+                "suyuan:role": record.signer.role,
+            }
+        if record.evidence:
+            fields["suyuan:photoSha256"] = list(record.evidence)
+        consumed = {"quantity", "unit", "package_count"} if record.type in QUANTIFIED else set()
+        fields |= {_suyuan(key): value for key, value in record.data.items() if key not in consumed and value is not None}
+        return fields
+
+
+def _lot_facts(lot: LotInfo) -> dict:
+    facts = {"suyuan:product": lot.product, "suyuan:owner": {"suyuan:id": lot.owner.id, "suyuan:name": lot.owner.name}}
+    if lot.variety:
+        facts["suyuan:variety"] = lot.variety
+    if lot.owner.region:
+        facts["suyuan:owner"]["suyuan:region"] = lot.owner.region
+    if lot.plot is not None:
+        facts["suyuan:plot"] = {"suyuan:id": lot.plot.id, "suyuan:name": lot.plot.name}
+    return facts
+
+
+def _suyuan(key: str) -> str:
+    head, *rest = key.split("_")
+    return "suyuan:" + head + "".join(word.capitalize() for word in rest)
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def _time(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
