@@ -72,6 +72,31 @@ WARNINGS_LONG = {
 }
 
 
+ANOMALY_NAMES = {
+    "exif_missing": N_("Photo without time or place"),
+    "exif_time_mismatch": N_("Photo taken at another time"),
+    "gps_far_from_plot": N_("Photo taken away from the plot"),
+    "photo_reused": N_("Photo used before"),
+    "photo_near_duplicate": N_("Photo like an earlier one"),
+    "phi_violation": N_("Harvest inside a pre-harvest interval"),
+    "harvest_before_planting": N_("Harvest before planting"),
+    "backdated": N_("Backdated record"),
+    "quantity_exceeds_harvest": N_("More packed than harvested"),
+}
+
+
+# Sentences the service says in its own words on a page (errors next to a form field).
+MESSAGES = {
+    "bad_regulator_token": N_("This is not a valid regulator token. Check it, or ask the log operator for a new one."),
+    "form_expired": N_("This form has expired. Go back, reload the page and try again."),
+    "recall_reason": N_("Write the reason for the recall (up to 2,000 characters)."),
+}
+
+
+def message(lang: str, key: str) -> str:
+    return i18n.translations(lang).gettext(MESSAGES[key])
+
+
 def _read(name: str) -> str:
     return (TEMPLATES / name).read_text(encoding="utf-8")
 
@@ -134,6 +159,7 @@ def _environment(lang: str) -> Environment:
         safe_from=_safe_from,
         warning_short=lambda code: gettext(WARNINGS_SHORT[code]),
         warning_long=warning_long,
+        code_name=lambda code: gettext(ANOMALY_NAMES.get(code, code)),
     )
     return env
 
@@ -161,6 +187,11 @@ def render_lot(view: LotView, lang: str, *, explicit_lang: bool = False) -> byte
 
 def render_not_found(lang: str, lot: str | None) -> bytes:
     return _ENVIRONMENTS[lang].get_template("not_found.html").render(css=Markup(PAGE_CSS), lot=lot).encode()
+
+
+def render_audit(name: str, lang: str, **values) -> bytes:
+    """The regulators' pages: `name` is a template under templates/audit_*.html."""
+    return _ENVIRONMENTS[lang].get_template(f"audit_{name}.html").render(css=Markup(PAGE_CSS), **values).encode()
 
 
 def render_unavailable(lang: str) -> bytes:

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, select
@@ -43,6 +44,8 @@ def authenticate(session: Session, context: Context, token: str) -> Actor:
     row = session.connection().execute(_ACTOR_BY_TOKEN, {"digest": digest}).first()
     if row is None or row.revoked_at is not None:
         raise ApiError(401, "bad_token", "this token is not valid (it may have been replaced); ask for a new one")
+    if row.expires_at is not None and _aware(row.expires_at) <= context.clock.now():
+        raise ApiError(401, "expired", "this sign-in has expired; sign in again")
     if row.revoked_index is not None:
         raise ApiError(401, "revoked", "this account's key was revoked; contact the log operator")
     return Actor(id=row.id, role=row.role, keyid=row.keyid, sealed_key=row.private_key_sealed, token_hash=digest)
@@ -79,6 +82,9 @@ class ActorCache:
             return None
         return found[1]
 
+    def forget(self, digest: bytes) -> None:
+        self._entries.pop(digest, None)
+
     def put(self, actor: Actor) -> None:
         if len(self._entries) >= self._size:
             self._entries.clear()
@@ -86,7 +92,15 @@ class ActorCache:
 
 
 _ACTOR_BY_TOKEN = (
-    select(Identity.id, Identity.role, Identity.keyid, Identity.private_key_sealed, Identity.revoked_index, Token.revoked_at)
+    select(
+        Identity.id, Identity.role, Identity.keyid, Identity.private_key_sealed, Identity.revoked_index,
+        Token.revoked_at, Token.expires_at,
+    )
     .join(Token, Token.identity_id == Identity.id)
     .where(Token.token_hash == bindparam("digest"))
 )
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything stored is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

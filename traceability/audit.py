@@ -6,12 +6,13 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .clock import rfc3339_utc
-from .lineage import descendants
-from .models import CredibilityWarning, Identity, LogEntry
+from .batches import read_batch
+from .lineage import ancestors, descendants
+from .models import Batch, CredibilityWarning, Identity, LogEntry
 
 
 @dataclass(frozen=True)
@@ -82,3 +83,80 @@ def recalls(session: Session) -> dict:
             "affected": list(descendants(session, lot)),
         })
     return {"recalls": listed}
+
+
+def recalled_lots(session: Session) -> set[str]:
+    """Lots recalled themselves, or made from a recalled lot."""
+    sources = session.execute(select(LogEntry.lot).where(LogEntry.event_type == "recall").distinct()).scalars().all()
+    return {lot for source in sources for lot in (source, *descendants(session, source))}
+
+
+def growers(session: Session) -> list[dict]:
+    lots = dict(session.execute(select(Batch.owner_id, func.count()).group_by(Batch.owner_id)).all())
+    found = dict(
+        session.execute(
+            select(CredibilityWarning.grower_id, func.count()).where(CredibilityWarning.lot.is_not(None)).group_by(CredibilityWarning.grower_id)
+        ).all()
+    )
+    rows = session.execute(
+        select(Identity).where(Identity.role.in_(("grower", "cooperative"))).order_by(Identity.created_at, Identity.id)
+    ).scalars()
+    return [
+        {
+            "id": who.id, "name": who.name, "role": who.role, "region": who.region, "phone": who.phone,
+            "registered_at": who.created_at, "revoked": who.revoked_index is not None,
+            "lots": lots.get(who.id, 0), "anomalies": found.get(who.id, 0),
+        }
+        for who in rows
+    ]
+
+
+def lots(session: Session, *, grower: str | None = None, codes: tuple[str, ...] | None = None, limit: int = 500) -> list[dict]:
+    recalled = recalled_lots(session)
+    found = dict(
+        session.execute(
+            select(CredibilityWarning.lot, func.count()).where(CredibilityWarning.lot.is_not(None)).group_by(CredibilityWarning.lot)
+        ).all()
+    )
+    query = select(Batch, Identity.name).join(Identity, Identity.id == Batch.owner_id)
+    if grower is not None:
+        query = query.where(Batch.owner_id == grower)
+    if codes is not None:
+        query = query.where(Batch.lot.in_(codes))
+    rows = session.execute(query.order_by(Batch.created_index.desc()).limit(limit))
+    return [
+        {
+            "lot": batch.lot, "product": batch.product, "variety": batch.variety, "grower": name, "grower_id": batch.owner_id,
+            "created_at": batch.created_at, "records": batch.last_seq + 1, "anomalies": found.get(batch.lot, 0),
+            "recalled": batch.lot in recalled,
+        }
+        for batch, name in rows
+    ]
+
+
+def lot_trace(session: Session, lot: str) -> dict:
+    """One lot with its whole trace: back to the field lots, forward to every lot made from it."""
+    batch = read_batch(session, lot)
+    recalled = recalled_lots(session)
+    names = dict(session.execute(select(Identity.keyid, Identity.name)).all())
+    backward, forward = ancestors(session, lot), descendants(session, lot)
+    summary = {row["lot"]: row for row in lots(session, codes=(*backward, *forward), limit=len(backward) + len(forward))}
+    return {
+        "lot": batch,
+        "recalled": lot in recalled,
+        "records": [
+            {
+                "index": r["index"],
+                "seq": r["seq"],
+                "type": r["record"]["payload"].get("type", "batch"),
+                "occurred_at": r["record"]["payload"].get("occurred_at", r["record"]["payload"]["time"]),
+                "recorded_at": r["record"]["payload"]["time"],
+                "data": r["record"]["payload"].get("data", {}),
+                "signer": names.get(r["record"]["signatures"][0]["keyid"], "?"),
+            }
+            for r in batch["records"]
+        ],
+        "anomalies": anomalies(session, AnomalyFilter(lot=lot, limit=1000))["anomalies"],
+        "backward": [summary[code] for code in backward],
+        "forward": [summary[code] for code in forward],
+    }

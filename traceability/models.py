@@ -98,7 +98,7 @@ class Identity(Base):
 
 
 class Token(Base):
-    """Bearer tokens, stored only as SHA-256 hashes (the token itself is shown once)."""
+    """Bearer tokens and browser sessions, stored only as SHA-256 hashes (shown once)."""
 
     __tablename__ = "tokens"
 
@@ -106,6 +106,9 @@ class Token(Base):
     identity_id: Mapped[str] = mapped_column(ForeignKey("identities.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # "api" for a bearer token, "session" for a browser's cookie, which expires.
+    kind: Mapped[str] = mapped_column(String(16), server_default="api")
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Plot(Base):

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from traceability.freshness import SharedReadTips
 
 from .orchard import grow
+
+
+def run(make_coroutine):
+    """asyncio.run in a thread of its own: Playwright's session fixture keeps a loop running in this one."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(lambda: asyncio.run(make_coroutine())).result()
 
 
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
@@ -25,7 +32,7 @@ def test_a_request_gone_while_its_read_is_shared_leaves_the_others_answered(farm
         second.cancel()
         return await asyncio.wait_for(asyncio.gather(first, third), timeout=10)
 
-    first, third = asyncio.run(three_requests_one_leaves())
+    first, third = run(three_requests_one_leaves)
     assert lot in first and set(third) == {lot}
 
 
@@ -36,6 +43,6 @@ def test_sqlite_sees_a_commit_of_another_connection_at_once(farm, context):
     async def tip() -> int:
         return (await context.tips((lot,)))[lot][0]
 
-    before = asyncio.run(tip())
+    before = run(tip)
     farm.event(orchard.grower, lot, "observation", {"note": "又巡了一遍果园"})
-    assert asyncio.run(tip()) == before + 1
+    assert run(tip) == before + 1

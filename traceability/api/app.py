@@ -9,6 +9,7 @@ from ..settings import Settings
 from . import (
     errors,
     routes_audit,
+    routes_audit_pages,
     routes_batches,
     routes_export,
     routes_log,
@@ -29,7 +30,7 @@ def create_app(context: Context) -> FastAPI:
     )
     app.state.context = context
     errors.install(app)
-    for module in (routes_log, routes_members, routes_batches, routes_photos, routes_public, routes_audit, routes_export):
+    for module in (routes_log, routes_members, routes_batches, routes_photos, routes_public, routes_audit, routes_export, routes_audit_pages):
         app.include_router(module.router)
     settings = context.settings
     app.add_middleware(

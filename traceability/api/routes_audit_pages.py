@@ -1,0 +1,204 @@
+"""The regulators' pages (`/audit`, zh and en): sign in with a regulator's token, read
+anomalies, growers, lots and recalls, follow a lot's whole trace, recall it.
+
+Every page is rendered from the same services as the API (`audit`, `batches`); a recall
+made here is the regulator's own signed record, exactly as through the API.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi.responses import RedirectResponse
+from pydantic import TypeAdapter, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from public_pages import i18n
+from public_pages.render import message, render_audit, render_not_found
+from signing.ledger import LOT_PATTERN
+
+from .. import audit, web_sessions
+from ..actors import Actor, authenticate, token_hash
+from ..batches import append_event, batch_or_404
+from ..context import Context
+from ..errors import ApiError
+from ..models import Identity
+from ..schemas import EventIn
+from .deps import ContextDep
+from .pages import HTML, SECURITY_HEADERS
+from .routes_audit import CODES
+
+router = APIRouter(prefix="/audit", include_in_schema=False)
+
+LangQuery = Annotated[str | None, Query()]
+_events = TypeAdapter(EventIn)
+
+
+class _SignIn(Exception):
+    """No regulator's session: go to the sign-in page."""
+
+
+def _lang(request: Request, lang: str | None) -> str:
+    return i18n.choose(lang, request.headers.get("accept-language"))
+
+
+async def _regulator(request: Request, context: Context) -> tuple[Actor, str]:
+    token = request.cookies.get(web_sessions.COOKIE)
+    if not token:
+        raise _SignIn
+    actor = context.actors.get(token_hash(token))
+    if actor is None:
+        try:
+            with context.sessions() as session:
+                actor = await run_in_threadpool(authenticate, session, context, token)
+        except ApiError:
+            raise _SignIn from None
+        context.actors.put(actor)
+    if actor.role != "regulator":
+        raise _SignIn
+    return actor, token
+
+
+def _page(name: str, lang: str, status: int = 200, **values) -> Response:
+    body = render_audit(name, lang, q=f"?lang={lang}", **values)
+    # Private: no cache on the way may keep what a regulator saw.
+    return Response(body, status_code=status, media_type=HTML, headers={**SECURITY_HEADERS, "Cache-Control": "no-store"})
+
+
+async def _signed_in_page(request: Request, context: Context, lang: str, name: str, values) -> Response:
+    try:
+        actor, token = await _regulator(request, context)
+    except _SignIn:
+        return RedirectResponse(f"/audit/sign-in?lang={lang}", status_code=303)
+
+    def load():
+        with context.sessions() as session:
+            return values(session), session.get_one(Identity, actor.id).name
+
+    loaded, who = await run_in_threadpool(load)
+    return _page(name, lang, csrf=web_sessions.csrf_token(token), who=who, codes=CODES, **loaded)
+
+
+@router.get("/sign-in")
+def sign_in_form(request: Request, lang: LangQuery = None) -> Response:
+    return _page("sign_in", _lang(request, lang), error=None)
+
+
+@router.post("/sign-in")
+def sign_in(request: Request, context: ContextDep, token: Annotated[str, Form(max_length=200)] = "", lang: LangQuery = None) -> Response:
+    chosen = _lang(request, lang)
+    try:
+        with context.sessions() as session:
+            actor = authenticate(session, context, token.strip())
+    except ApiError:
+        actor = None
+    if actor is None or actor.role != "regulator":
+        error = message(chosen, "bad_regulator_token")
+        return _page("sign_in", chosen, status=401, error=error)
+    response = RedirectResponse(f"/audit?lang={chosen}", status_code=303)
+    response.set_cookie(web_sessions.COOKIE, web_sessions.start(context, actor), **web_sessions.cookie_options(context))
+    return response
+
+
+@router.post("/sign-out")
+def sign_out(request: Request, context: ContextDep, csrf: Annotated[str, Form(max_length=100)] = "") -> Response:
+    token = request.cookies.get(web_sessions.COOKIE)
+    if token and web_sessions.csrf_ok(token, csrf):
+        web_sessions.end(context, token)
+    response = RedirectResponse("/audit/sign-in", status_code=303)
+    response.delete_cookie(web_sessions.COOKIE, path="/")
+    return response
+
+
+@router.get("")
+async def anomalies_page(
+    request: Request,
+    context: ContextDep,
+    lang: LangQuery = None,
+    code: Annotated[str | None, Query(max_length=40)] = None,
+    lot: Annotated[str | None, Query(max_length=40)] = None,
+    grower: Annotated[str | None, Query(max_length=40)] = None,
+    after: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+) -> Response:
+    chosen = _lang(request, lang)
+    wanted = audit.AnomalyFilter(
+        lot=lot if lot and LOT_PATTERN.fullmatch(lot) else None,
+        grower=grower or None,
+        code=code if code in CODES else None,
+        after=after,
+    )
+
+    def values(session) -> dict:
+        found = audit.anomalies(session, wanted)
+        more = None
+        if found["next"] is not None:
+            more = urlencode({k: v for k, v in {"lang": chosen, "code": wanted.code, "lot": wanted.lot, "grower": wanted.grower, "after": found["next"]}.items() if v is not None})
+        return {"anomalies": found["anomalies"], "wanted": wanted, "next": more}
+
+    return await _signed_in_page(request, context, chosen, "anomalies", values)
+
+
+@router.get("/growers")
+async def growers_page(request: Request, context: ContextDep, lang: LangQuery = None) -> Response:
+    return await _signed_in_page(request, context, _lang(request, lang), "growers", lambda session: {"growers": audit.growers(session)})
+
+
+@router.get("/lots")
+async def lots_page(
+    request: Request, context: ContextDep, lang: LangQuery = None, grower: Annotated[str | None, Query(max_length=40)] = None
+) -> Response:
+    return await _signed_in_page(request, context, _lang(request, lang), "lots", lambda session: {"lots": audit.lots(session, grower=grower)})
+
+
+@router.get("/recalls")
+async def recalls_page(request: Request, context: ContextDep, lang: LangQuery = None) -> Response:
+    return await _signed_in_page(request, context, _lang(request, lang), "recalls", audit.recalls)
+
+
+@router.get("/lots/{lot}")
+async def lot_page(request: Request, context: ContextDep, lot: str, lang: LangQuery = None) -> Response:
+    chosen = _lang(request, lang)
+    return await _lot(request, context, lot, chosen)
+
+
+async def _lot(request: Request, context: Context, lot: str, lang: str, error: str | None = None, status: int = 200) -> Response:
+    def values(session) -> dict:
+        if not LOT_PATTERN.fullmatch(lot):
+            raise ApiError(404, "unknown_lot", f"there is no lot {lot}")
+        batch_or_404(session, lot)
+        return {"trace": audit.lot_trace(session, lot), "error": error}
+
+    try:
+        response = await _signed_in_page(request, context, lang, "lot", values)
+    except ApiError:
+        body = render_not_found(lang, lot if LOT_PATTERN.fullmatch(lot) else None)
+        return Response(body, status_code=404, media_type=HTML, headers=SECURITY_HEADERS)
+    response.status_code = status if response.status_code == 200 else response.status_code
+    return response
+
+
+@router.post("/lots/{lot}/recall")
+async def recall(
+    request: Request,
+    context: ContextDep,
+    lot: str,
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    reason: Annotated[str, Form(max_length=4000)] = "",
+    lang: LangQuery = None,
+) -> Response:
+    chosen = _lang(request, lang)
+    try:
+        actor, token = await _regulator(request, context)
+    except _SignIn:
+        return RedirectResponse(f"/audit/sign-in?lang={chosen}", status_code=303)
+    if not web_sessions.csrf_ok(token, csrf):
+        return Response(message(chosen, "form_expired"), status_code=403, media_type="text/plain; charset=utf-8")
+    now = context.clock.now().astimezone().replace(microsecond=0).isoformat()
+    try:
+        event = _events.validate_python({"type": "recall", "occurred_at": now, "data": {"reason": reason}})
+    except ValidationError:
+        return await _lot(request, context, lot, chosen, message(chosen, "recall_reason"), status=422)
+    await run_in_threadpool(append_event, context, actor, lot, event, None)
+    return RedirectResponse(f"/audit/lots/{lot}?lang={chosen}", status_code=303)
