@@ -35,7 +35,8 @@ EVENTS_PER_LOT = 98
 ROUNDS = 3
 
 
-def build_season(data_dir: Path) -> None:
+def build_season(data_dir: Path, growers: int = GROWERS, lots_per_grower: int = LOTS_PER_GROWER, events_per_lot: int = EVENTS_PER_LOT) -> None:
+    """growers × (1 key entry + lots_per_grower × (1 batch + events_per_lot events)) entries."""
     context = open_bench_context(data_dir)
     events = TypeAdapter(EventIn)
     harvest = events.validate_python(
@@ -46,12 +47,12 @@ def build_season(data_dir: Path) -> None:
          "data": {"product": "阿维菌素", "kind": "pesticide", "dose": "3000倍液", "phi_days": 14}}
     )
     with context.sessions() as session:
-        for g in range(GROWERS):
+        for g in range(growers):
             token = register(context, ADMIN, "grower", {"name": f"果农{g}", "region": "陕西省延安市洛川县"}, None, None).body["token"]
             grower = authenticate(session, context, token)
-            for _ in range(LOTS_PER_GROWER):
+            for _ in range(lots_per_grower):
                 lot = create_batch(session, context, grower, BatchIn(product="苹果", variety="红富士"), None).body["lot"]
-                for e in range(EVENTS_PER_LOT):
+                for e in range(events_per_lot):
                     append_event(context, grower, lot, spray if e % 4 == 0 else harvest, None)
     context.close()
 

@@ -62,7 +62,8 @@ def demo(
     base = context.settings.public_url
     console.print(f"\n[bold]Demo farm[/bold] ({seeded.note})")
     for label, lot in seeded.lots.items():
-        console.print(f"  {label}: {base}/api/v1/batches/{lot}   proof: {base}/b/{lot}/proof.json")
+        console.print(f"  {label}: {base}/b/{lot}   (English: ?lang=en; QR: /b/{lot}/qr.svg; labels: /b/{lot}/labels)")
+    console.print(f"  Regulators: {base}/audit (sign in with the regulator token in the file below)")
     console.print(f"  Log checkpoint: {base}/log/checkpoint")
     console.print(f"  API reference: {base}/docs")
     console.print(f"  Tokens of the demo accounts: {seeded.tokens_file}")
