@@ -93,6 +93,44 @@ MESSAGES = {
 }
 
 
+# Next to a grower's form field, in words a grower uses.
+FIELD_ERRORS = {
+    "occurred_at": N_("Give the date and time it happened. It cannot be later than now."),
+    "quantity": N_("Write how much: a number above 0."),
+    "unit": N_("Choose a unit."),
+    "package_count": N_("Write how many packages: a whole number."),
+    "product": N_("Write the name, as on the bag, bottle or box."),
+    "variety": N_("Write the variety in a few words."),
+    "phi_days": N_("Choose the safe interval (安全间隔期) printed on the pesticide's label."),
+    "dose": N_("Write the dose in a few words, as on the label."),
+    "active_ingredient": N_("Write the active ingredient in a few words."),
+    "method": N_("Write the method in a few words."),
+    "area_mu": N_("Write the area in mu: a number above 0."),
+    "amount": N_("Write the amount: a number above 0."),
+    "to": N_("Write where the goods go."),
+    "carrier": N_("Write the carrier's name in a few words."),
+    "tracking": N_("Write the tracking number as printed on the waybill."),
+    "note": N_("Write a few words (up to 2,000 characters)."),
+    "place": N_("The place is not right. Use the phone's location, or leave it empty."),
+    "photo": N_("This photo could not be used. Take it again with the camera."),
+    "plot": N_("Choose a plot, or give the new plot a name and its place."),
+    "inputs": N_("Check the lots this was made from and how much of each."),
+    "form": N_("Something in the form is not right. Check each field."),
+}
+# Warnings shown to the grower who just logged the record: advice, not blame.
+ADVICE = {
+    "exif_missing": N_("This photo does not say when or where it was taken. Next time, take the photo with the phone's camera, with location on."),
+    "exif_time_mismatch": N_("The photo was taken on another day than the one you gave. If the date is wrong, log the record again with the right one."),
+    "gps_far_from_plot": N_("The photo was taken far from this lot's plot. Take photos on the plot itself."),
+    "photo_reused": N_("This photo was already used for another lot. Each record should have its own new photo."),
+    "photo_near_duplicate": N_("This photo looks like one used before. Each record should have its own new photo."),
+    "phi_violation": N_("This harvest is inside a pesticide's safe interval. Buyers and inspectors will see this; do not sell before the interval ends."),
+    "harvest_before_planting": N_("The harvest date is before the planting date. Check both dates."),
+    "backdated": N_("This record was logged long after the day it happened. Log records on the day of the work."),
+    "quantity_exceeds_harvest": N_("This is more than was harvested. Check the quantities and units."),
+}
+
+
 def message(lang: str, key: str) -> str:
     return i18n.translations(lang).gettext(MESSAGES[key])
 
@@ -111,7 +149,12 @@ CONTENT_SECURITY_POLICY = (
     # connect-src: no script can run, but crawlers' tools (Lighthouse) fetch robots.txt from the page.
     "default-src 'none'; img-src 'self'; connect-src 'self'; "
     f"style-src {_hash(PAGE_CSS)} {_hash(LABELS_CSS)}; "
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+# The grower app: its own script (the offline outbox), forms, and photo previews of the camera.
+GROWER_CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; img-src 'self' blob:; connect-src 'self'; script-src 'self'; "
+    f"style-src {_hash(PAGE_CSS)}; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 
 
@@ -156,10 +199,13 @@ def _environment(lang: str) -> Environment:
         switch=SWITCH,
         unit=lambda code: gettext(UNITS.get(code, code)) if code else "",
         step_title=step_title,
+        step_title_of=lambda kind: gettext(STEP_TITLES[kind]),
         safe_from=_safe_from,
         warning_short=lambda code: gettext(WARNINGS_SHORT[code]),
         warning_long=warning_long,
         code_name=lambda code: gettext(ANOMALY_NAMES.get(code, code)),
+        field_error=lambda name: gettext(FIELD_ERRORS.get(name, FIELD_ERRORS["form"])),
+        advice=lambda code: gettext(ADVICE.get(code, FIELD_ERRORS["form"])),
     )
     return env
 
@@ -189,9 +235,14 @@ def render_not_found(lang: str, lot: str | None) -> bytes:
     return _ENVIRONMENTS[lang].get_template("not_found.html").render(css=Markup(PAGE_CSS), lot=lot).encode()
 
 
-def render_audit(name: str, lang: str, **values) -> bytes:
-    """The regulators' pages: `name` is a template under templates/audit_*.html."""
-    return _ENVIRONMENTS[lang].get_template(f"audit_{name}.html").render(css=Markup(PAGE_CSS), **values).encode()
+def render_audit(template: str, lang: str, **values) -> bytes:
+    """The regulators' pages: `template` names one of templates/audit_*.html."""
+    return _ENVIRONMENTS[lang].get_template(f"audit_{template}.html").render(css=Markup(PAGE_CSS), **values).encode()
+
+
+def render_grower(template: str, lang: str, **values) -> bytes:
+    """The grower app's pages: `template` names one of templates/grower_*.html."""
+    return _ENVIRONMENTS[lang].get_template(f"grower_{template}.html").render(css=Markup(PAGE_CSS), **values).encode()
 
 
 def render_unavailable(lang: str) -> bytes:

@@ -85,6 +85,9 @@ class ActorCache:
     def forget(self, digest: bytes) -> None:
         self._entries.pop(digest, None)
 
+    def clear(self) -> None:
+        self._entries.clear()
+
     def put(self, actor: Actor) -> None:
         if len(self._entries) >= self._size:
             self._entries.clear()

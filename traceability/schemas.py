@@ -115,6 +115,12 @@ class CooperativeOut(RegisteredOut):
     cooperative_id: str
 
 
+class LoginLinkOut(BaseModel):
+    url: str = Field(description="Opens the grower app signed in on the phone that follows it, once")
+    card: str = Field(description="A printable sign-in card with the link as a QR code")
+    expires_at: str
+
+
 class RevokedOut(BaseModel):
     id: str
     keyid: str
@@ -161,13 +167,22 @@ class BatchOut(AppendedOut):
 # -- events: one typed `data` per type (protocol §1) -------------------------------------------
 
 
-class PlantingData(In):
+class Place(In):
+    lat: Annotated[float, Field(ge=-90, le=90)]
+    lon: Annotated[float, Field(ge=-180, le=180)]
+
+
+class _Placed(In):
+    place: Place | None = Field(default=None, description="Where it happened: from the photo or the phone, as the grower confirmed it")
+
+
+class PlantingData(_Placed):
     method: Name | None = Field(default=None, description="e.g. 嫁接苗 grafted seedlings, 直播 direct seeding")
     area_mu: Annotated[float, Field(gt=0, le=1e6)] | None = None
     note: Note | None = None
 
 
-class InputData(In):
+class InputData(_Placed):
     product: Name = Field(description="Trade name of the fertiliser or pesticide")
     kind: Literal["fertiliser", "pesticide"]
     active_ingredient: Name | None = None
@@ -182,31 +197,31 @@ class InputData(In):
             raise ValueError("a pesticide needs phi_days, its pre-harvest interval (安全间隔期) in days from the label")
 
 
-class IrrigationData(In):
+class IrrigationData(_Placed):
     method: Name | None = None
     amount: Quantity | None = None
     unit: Literal["m3", "t", "mm"] | None = None
     note: Note | None = None
 
 
-class ObservationData(In):
+class ObservationData(_Placed):
     note: Note
 
 
-class HarvestData(In):
+class HarvestData(_Placed):
     quantity: Quantity
     unit: Unit
     note: Note | None = None
 
 
-class PackingData(In):
+class PackingData(_Placed):
     quantity: Quantity
     unit: Unit
     package_count: Annotated[int, Field(ge=1, le=10_000_000)]
     note: Note | None = None
 
 
-class ShippingData(In):
+class ShippingData(_Placed):
     to: Name = Field(description="Who or where the goods go")
     carrier: Name | None = None
     tracking: Name | None = None
@@ -215,7 +230,7 @@ class ShippingData(In):
     note: Note | None = None
 
 
-class ReceivingData(In):
+class ReceivingData(_Placed):
     from_: Name = Field(alias="from", description="Who or where the goods came from")
     quantity: Quantity | None = None
     unit: Unit | None = None

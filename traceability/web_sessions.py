@@ -1,7 +1,11 @@
-"""Browser sessions for the regulators' pages (and the grower app): a session is a token of
+"""Browser sessions for the regulators' pages and the grower app: a session is a token of
 kind "session" in an HttpOnly cookie, so it is checked, revoked and re-checked under the
 append lock exactly like a bearer token. Forms carry a CSRF token derived from the
-session's secret, which a page of another site cannot read."""
+session's secret, which a page of another site cannot read.
+
+A grower signs in without typing: the QR code on a printed sign-in card holds a one-time
+login link (a token of kind "login"); redeeming it starts a session on that phone. A new
+card ends the old card and every session it started."""
 
 from __future__ import annotations
 
@@ -12,21 +16,92 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from .actors import Actor, token_hash
+from .clock import rfc3339_utc
 from .context import Context
+from .errors import ApiError
 from .ids import new_token
-from .models import Token
+from .models import Identity, Token
 
 COOKIE = "suyuan_session"
 LIFETIME = timedelta(hours=12)
+# A grower's phone stays signed in for a season; a lost phone is handled by a new card.
+GROWER_LIFETIME = timedelta(days=180)
+# A printed card that is never used stops working after a month.
+LOGIN_LINK_LIFETIME = timedelta(days=30)
 
 
-def start(context: Context, actor: Actor) -> str:
+def start(context: Context, actor: Actor, lifetime: timedelta = LIFETIME) -> str:
     token = new_token()
     now = context.clock.now()
     with context.sessions() as session:
-        session.add(Token(token_hash=token_hash(token), identity_id=actor.id, created_at=now, kind="session", expires_at=now + LIFETIME))
+        session.add(Token(token_hash=token_hash(token), identity_id=actor.id, created_at=now, kind="session", expires_at=now + lifetime))
         session.commit()
     return token
+
+
+def issue_login_link(context: Context, actor: Actor, grower_id: str) -> dict:
+    """A new sign-in card for a grower: the old card and every session it started end now."""
+    now = context.clock.now()
+    code = new_token()
+    with context.sessions() as session:
+        grower = session.get(Identity, grower_id)
+        if grower is None or grower.role != "grower":
+            raise ApiError(404, "not_found", f"there is no grower {grower_id}")
+        if actor.role != "admin" and not (actor.role == "cooperative" and grower.registered_by == actor.id):
+            raise ApiError(403, "forbidden", "only the operator, or the cooperative that registered this grower, can issue a sign-in card")
+        if grower.revoked_index is not None:
+            raise ApiError(409, "revoked", "this grower's key was revoked; register the grower again")
+        session.execute(
+            update(Token)
+            .where(Token.identity_id == grower_id, Token.kind.in_(("login", "session")), Token.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        session.add(Token(token_hash=token_hash(code), identity_id=grower_id, created_at=now, kind="login", expires_at=now + LOGIN_LINK_LIFETIME))
+        session.commit()
+    context.actors.clear()  # the sessions just ended may be cached
+    base = context.settings.public_url
+    return {
+        "url": f"{base}/grower/login/{code}",
+        "card": f"{base}/grower/card/{code}",
+        "expires_at": rfc3339_utc(now + LOGIN_LINK_LIFETIME),
+    }
+
+
+def login_holder(context: Context, code: str) -> Identity | None:
+    """Whose card this is, while it can still be used."""
+    now = context.clock.now()
+    with context.sessions() as session:
+        token = session.get(Token, token_hash(code))
+        if token is None or token.kind != "login" or token.revoked_at is not None or _expired(token, now):
+            return None
+        return session.get(Identity, token.identity_id)
+
+
+def login_expiry(session, code: str):
+    return session.get(Token, token_hash(code)).expires_at
+
+
+def redeem_login(context: Context, code: str) -> str | None:
+    """The session a card's link starts, once: a second use, or a used card, gets None."""
+    now = context.clock.now()
+    with context.sessions() as session:
+        used = session.execute(
+            update(Token)
+            .where(Token.token_hash == token_hash(code), Token.kind == "login", Token.revoked_at.is_(None), Token.expires_at > now)
+            .values(revoked_at=now)
+            .returning(Token.identity_id)
+        ).scalar()
+        if used is None:
+            return None
+        token = new_token()
+        session.add(Token(token_hash=token_hash(token), identity_id=used, created_at=now, kind="session", expires_at=now + GROWER_LIFETIME))
+        session.commit()
+    return token
+
+
+def _expired(token: Token, now) -> bool:
+    expires = token.expires_at if token.expires_at.tzinfo else token.expires_at.replace(tzinfo=now.tzinfo)
+    return expires <= now
 
 
 def end(context: Context, token: str) -> None:

@@ -13,11 +13,19 @@ import os
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from ..conftest import ADMIN_TOKEN
+from ..factories import Farm
+from ..public.orchard import Orchard, grow
+from ..servers import Server, free_port
 from .lighthouse import CHROMIUM, CHROMIUM_FLAGS, LIGHTHOUSE_CLI, LIGHTHOUSE_DIR, LighthouseResult, run_lighthouse
+
+SCREENSHOTS = os.environ.get("SUYUAN_SCREENSHOTS")
 
 BROWSER_FIXTURES = {"chromium_executable", "chromium", "phone_page", "new_phone_page", "lighthouse"}
 PHONE = {
@@ -104,3 +112,48 @@ def lighthouse(chromium_executable: str) -> Callable[..., LighthouseResult]:
     if shutil.which("node") is None or not LIGHTHOUSE_CLI.exists():
         _missing(f"Lighthouse is missing: run `npm ci` in {LIGHTHOUSE_DIR} (.ci/run does)")
     return run_lighthouse
+
+
+class Live:
+    def __init__(self, server: Server, farm: Farm, orchard: Orchard) -> None:
+        self.server, self.farm, self.orchard = server, farm, orchard
+
+    def url(self, path: str) -> str:
+        return self.server.url + path
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    """`suyuan serve` as an operator runs it, with one orchard's season logged through its API."""
+    data = tmp_path_factory.mktemp("live")
+    port = free_port()
+    env = {
+        **os.environ,
+        "SUYUAN_DATA_DIR": str(data / "data"),
+        "SUYUAN_ADMIN_TOKEN": ADMIN_TOKEN,
+        "SUYUAN_PUBLIC_URL": f"http://127.0.0.1:{port}",
+    }
+    server = Server(env, 1, data / "server.log", port=port)
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            farm = Farm(client, ADMIN_TOKEN)
+            yield Live(server, farm, grow(farm))
+    finally:
+        server.stop()
+
+
+def open_page(page: Page, url: str) -> list[str]:
+    """Loads the page and returns what the browser complained about (CSP violations included)."""
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    response = page.goto(url)
+    assert response is not None and response.status == 200
+    return problems
+
+
+def shoot(page: Page, name: str) -> None:
+    """Set SUYUAN_SCREENSHOTS=docs/screenshots to refresh the screenshots in the docs."""
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=f"{SCREENSHOTS}/{name}.png", full_page=True, scale="css")

@@ -93,6 +93,7 @@ def run_lighthouse(
     form_factor: str = "mobile",
     categories: tuple[str, ...] = CATEGORIES,
     timeout: float = 240,
+    headers: dict[str, str] | None = None,
 ) -> LighthouseResult:
     """Run Lighthouse on `url` in a fresh headless Chromium with a temporary profile, removed afterwards.
 
@@ -122,6 +123,8 @@ def run_lighthouse(
         ]
         if form_factor == "desktop":
             command.append("--preset=desktop")
+        if headers:  # e.g. a session cookie, for pages behind a sign-in
+            command.append(f"--extra-headers={json.dumps(headers)}")
         env = {
             **os.environ,
             "CHROME_PATH": CHROMIUM,

@@ -1,69 +1,13 @@
-"""What a person sees on a phone after scanning a label (issue #4, item 8), and Lighthouse's scores.
-
-Set SUYUAN_SCREENSHOTS=docs/screenshots to refresh the screenshots in the docs.
-"""
+"""What a person sees on a phone after scanning a label (issue #4, item 8), and Lighthouse's scores."""
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
-import httpx
-import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from ..conftest import ADMIN_TOKEN
-from ..factories import Farm
-from ..public.orchard import Orchard, grow, recall
-from ..servers import Server, free_port
-
-SCREENSHOTS = os.environ.get("SUYUAN_SCREENSHOTS")
-
-
-class Live:
-    def __init__(self, server: Server, farm: Farm, orchard: Orchard) -> None:
-        self.server, self.farm, self.orchard = server, farm, orchard
-
-    def url(self, path: str) -> str:
-        return self.server.url + path
-
-
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    """`suyuan serve` as an operator runs it, with one orchard's season logged through its API."""
-    data = tmp_path_factory.mktemp("live")
-    port = free_port()
-    env = {
-        **os.environ,
-        "SUYUAN_DATA_DIR": str(data / "data"),
-        "SUYUAN_ADMIN_TOKEN": ADMIN_TOKEN,
-        "SUYUAN_PUBLIC_URL": f"http://127.0.0.1:{port}",
-    }
-    server = Server(env, 1, data / "server.log", port=port)
-    try:
-        with httpx.Client(base_url=server.url, timeout=30) as client:
-            farm = Farm(client, ADMIN_TOKEN)
-            yield Live(server, farm, grow(farm))
-    finally:
-        server.stop()
-
-
-def open_page(page: Page, url: str) -> list[str]:
-    """Loads the page and returns what the browser complained about (CSP violations included)."""
-    problems: list[str] = []
-    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    response = page.goto(url)
-    assert response is not None and response.status == 200
-    return problems
-
-
-def shoot(page: Page, name: str) -> None:
-    if SCREENSHOTS:
-        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=f"{SCREENSHOTS}/{name}.png", full_page=True, scale="css")
+from ..public.orchard import grow, recall
+from .conftest import Live, open_page, shoot
 
 
 def test_the_chinese_page_of_a_packed_lot_without_javascript(live: Live, new_phone_page):

@@ -12,6 +12,7 @@ from . import (
     routes_audit_pages,
     routes_batches,
     routes_export,
+    routes_grower_app,
     routes_log,
     routes_members,
     routes_photos,
@@ -30,16 +31,20 @@ def create_app(context: Context) -> FastAPI:
     )
     app.state.context = context
     errors.install(app)
-    for module in (routes_log, routes_members, routes_batches, routes_photos, routes_public, routes_audit, routes_export, routes_audit_pages):
+    for module in (routes_log, routes_members, routes_batches, routes_photos, routes_public, routes_audit, routes_export, routes_audit_pages, routes_grower_app):
         app.include_router(module.router)
     settings = context.settings
     app.add_middleware(
         BodyLimit,
-        limit_for=lambda path: settings.max_photo_bytes if path == routes_photos.UPLOAD_PATH else settings.max_json_bytes,
+        limit_for=lambda path: settings.max_photo_bytes if _carries_photo(path) else settings.max_json_bytes,
     )
     # Outermost, so that a scan of a label costs as little as the page cache allows.
     app.add_middleware(PublicPages, context=context)
     return app
+
+
+def _carries_photo(path: str) -> bool:
+    return path == routes_photos.UPLOAD_PATH or path == "/grower/photos" or (path.startswith("/grower/lots/") and path.endswith("/events"))
 
 
 def app_from_env() -> FastAPI:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 
-from .. import identities
+from .. import identities, web_sessions
 from ..batches import require_role
 from ..schemas import (
     CooperativeIn,
     CooperativeOut,
     GrowerIn,
     GrowerOut,
+    LoginLinkOut,
     RegulatorIn,
     RegulatorOut,
     RevokedOut,
@@ -43,6 +46,16 @@ def create_cooperative(body: CooperativeIn, actor: ActorDep, context: ContextDep
     require_role(actor, _ADMIN, "register cooperatives")
     subject = {"name": body.name, "region": body.region}
     return respond(identities.register(context, actor, "cooperative", subject, None, idem))
+
+
+@router.post(
+    "/growers/{grower_id}/login-link", status_code=201, response_model=LoginLinkOut,
+    summary="A one-time sign-in link for a grower's phone, to print as a QR card (admin, or the cooperative that registered them)",
+)
+def login_link(grower_id: Annotated[str, Path(max_length=32)], actor: ActorDep, context: ContextDep) -> JSONResponse:
+    require_role(actor, {"admin", "cooperative"}, "issue sign-in cards")
+    # The link is a secret shown once: no cache on the way may keep it.
+    return JSONResponse(web_sessions.issue_login_link(context, actor, grower_id), status_code=201, headers={"Cache-Control": "no-store"})
 
 
 @router.post("/identities/{identity_id}/revoke", response_model=RevokedOut, summary="Revoke a key (admin): appends key_revoke")

@@ -1,0 +1,171 @@
+// The grower app's script. Without it every form still works; with it:
+// - a record is kept on the phone (IndexedDB) until the server has it, so no signal loses
+//   nothing; each carries the Idempotency-Key drawn with its form, so a retry never
+//   appends twice;
+// - a photo goes up as soon as it is taken, with a progress bar, and fills in the time
+//   and place it carries; the phone's own clock and location otherwise.
+"use strict";
+(function () {
+  const DB = "suyuan-grower", STORE = "outbox";
+  const csrf = () => (document.querySelector("input[name=csrf]") || {}).value || "";
+  const lang = () => document.documentElement.lang.startsWith("zh") ? "zh" : "en";
+  const WORDS = {
+    zh: { waiting: "等待信号，有信号后自动发送", sending: "正在发送…", sent: "已发送", failed: "没有保存：", uploading: "照片上传中…", uploaded: "照片已上传", offline: "没有信号：照片会和记录一起发送" },
+    en: { waiting: "waiting for a signal; sent when it returns", sending: "sending…", sent: "sent", failed: "not saved: ", uploading: "uploading the photo…", uploaded: "photo uploaded", offline: "no signal: the photo goes with the record" },
+  };
+  const say = (key) => WORDS[lang()][key];
+
+  function open() {
+    return new Promise((resolve, reject) => {
+      const request = indexedDB.open(DB, 1);
+      request.onupgradeneeded = () => request.result.createObjectStore(STORE, { keyPath: "id" });
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+  }
+  async function store(mode, work) {
+    const db = await open();
+    return new Promise((resolve, reject) => {
+      const tx = db.transaction(STORE, mode);
+      const result = work(tx.objectStore(STORE));
+      tx.oncomplete = () => resolve(result && result.result);
+      tx.onerror = () => reject(tx.error);
+    });
+  }
+  const save = (item) => store("readwrite", (s) => s.put(item));
+  const drop = (id) => store("readwrite", (s) => s.delete(id));
+  const all = () => store("readonly", (s) => s.getAll());
+  const one = (id) => store("readonly", (s) => s.get(id));
+
+  async function show() {
+    const box = document.getElementById("outbox");
+    if (!box) return;
+    const items = await all();
+    const list = box.querySelector("ul");
+    list.replaceChildren(...items.map((item) => {
+      const li = document.createElement("li");
+      li.dataset.state = item.state;
+      li.textContent = `${item.title} · ${item.state === "failed" ? say("failed") + (item.problem || "") : say(item.state)}`;
+      return li;
+    }));
+    box.hidden = items.length === 0;
+  }
+
+  function upload(file, onProgress) {
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", `/grower/photos?lang=${lang()}`);
+      xhr.setRequestHeader("X-CSRF-Token", csrf());
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(Math.round((100 * e.loaded) / e.total));
+      xhr.onload = () => (xhr.status === 201 ? resolve(JSON.parse(xhr.responseText)) : reject(new Error(`HTTP ${xhr.status}`)));
+      xhr.onerror = () => reject(new Error("offline"));
+      const body = new FormData();
+      body.append("photo", file);
+      xhr.send(body);
+    });
+  }
+
+  let flushing = false;
+  async function flush() {
+    if (flushing) return;
+    flushing = true;
+    try {
+      for (const item of await all()) {
+        if (item.state === "sent" || item.state === "failed") continue;
+        try {
+          if (item.photo && !item.fields.evidence) {
+            item.fields.evidence = (await upload(item.photo, () => {})).sha256;
+            await save(item);
+          }
+          const response = await fetch(item.action, {
+            method: "POST",
+            headers: { Accept: "application/json", "Idempotency-Key": item.id, "X-CSRF-Token": csrf(), "Content-Type": "application/x-www-form-urlencoded" },
+            body: new URLSearchParams(item.fields),
+          });
+          if (response.status === 201) {
+            item.state = "sent";
+            item.photo = null;
+          } else if (response.status === 422) {
+            item.state = "invalid";  // its form shows what to correct
+          } else if (response.status >= 400 && response.status < 500) {
+            item.state = "failed";
+            item.problem = `HTTP ${response.status}`;
+          }
+        } catch (offline) {
+          item.state = "waiting";
+        }
+        // A sent record is shown once, then forgotten; one to correct goes back to its form.
+        if (item.state === "invalid" || (item.state === "sent" && item.shown)) await drop(item.id);
+        else await save(item);
+      }
+      await show();
+      for (const item of await all()) if (item.state === "sent") { item.shown = true; await save(item); }
+    } finally {
+      flushing = false;
+    }
+  }
+
+  function prepare(form) {
+    const tz = form.querySelector("input[name=tz_offset]");
+    if (tz) tz.value = String(-new Date().getTimezoneOffset());
+    const photo = form.querySelector("input[name=photo]");
+    const progress = document.getElementById("photo-progress");
+    const state = document.getElementById("photo-state");
+    if (photo) photo.addEventListener("change", async () => {
+      const file = photo.files[0];
+      if (!file) return;
+      form.elements.evidence.value = "";
+      if (!navigator.onLine) { state.textContent = say("offline"); return; }
+      progress.hidden = false;
+      state.textContent = say("uploading");
+      try {
+        const answer = await upload(file, (p) => (progress.value = p));
+        form.elements.evidence.value = answer.sha256;
+        progress.value = 100;
+        state.textContent = [say("uploaded"), ...answer.advice].join(" ");
+        const exif = answer.exif || {};
+        if (exif.taken_at && form.elements.occurred_at) form.elements.occurred_at.value = exif.taken_at.slice(0, 16);
+        if (exif.lat != null && form.elements.lat) { form.elements.lat.value = exif.lat.toFixed(6); form.elements.lon.value = exif.lon.toFixed(6); }
+      } catch (failed) {
+        state.textContent = say("offline");
+      }
+    });
+    const status = document.getElementById("submit-state");
+    const lotPage = `/grower/lots/${form.dataset.lot}?lang=${lang()}`;
+    let sending = null;
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const fields = {};
+      for (const [name, value] of new FormData(form)) if (typeof value === "string") fields[name] = value;
+      const file = photo && photo.files[0] && !fields.evidence ? photo.files[0] : null;
+      sending = fields.idempotency_key;
+      await save({ id: sending, action: form.action, fields, photo: file, lot: form.dataset.lot, title: form.dataset.title, state: "waiting" });
+      status.textContent = say("sending");
+      await settle();
+    });
+    // Once the record is in, go back to its lot; while there is no signal, say so and wait.
+    async function settle() {
+      await flush();
+      const item = await one(sending);
+      if (!item) { form.submit(); return; }  // the server refused it: show its form with what to correct
+      if (item.state === "sent") { location.assign(lotPage); return; }
+      status.textContent = item.state === "failed" ? say("failed") + item.problem : say("waiting");
+    }
+    window.addEventListener("online", () => sending && settle());
+  }
+
+  for (const button of document.querySelectorAll("[data-locate]")) {
+    if (!navigator.geolocation) continue;
+    button.hidden = false;
+    const [lat, lon] = button.dataset.locate.split(" ").map((id) => document.getElementById(id));
+    button.addEventListener("click", () => navigator.geolocation.getCurrentPosition((p) => {
+      lat.value = p.coords.latitude.toFixed(6);
+      lon.value = p.coords.longitude.toFixed(6);
+    }));
+  }
+  document.querySelectorAll("form[data-outbox]").forEach(prepare);
+  window.addEventListener("online", flush);
+  setInterval(flush, 5000);
+  show().then(flush);
+})();

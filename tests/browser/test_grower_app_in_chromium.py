@@ -1,0 +1,128 @@
+"""A grower on a phone (issue #6, item 5): from a printed card to a harvest with a photo on
+the public page, and a record logged without signal that arrives exactly once."""
+
+from __future__ import annotations
+
+import time
+
+from playwright.sync_api import expect
+
+from ..public.orchard import HARVEST_PHOTO
+from .conftest import Live, open_page, shoot
+
+ADMIN = {"Authorization": "Bearer test-admin-token-0123456789abcdefghij"}
+
+
+def card(live: Live, name: str) -> tuple[str, str]:
+    """A new grower's card: (the link in its QR code, the card's own page)."""
+    grower = live.farm.grower(name)
+    response = live.farm.client.post(f"/api/v1/growers/{grower.id}/login-link", headers=live.farm.admin)
+    assert response.status_code == 201
+    return response.json()["url"], response.json()["card"]
+
+
+def records(live: Live, lot: str) -> list[dict]:
+    return [r["record"]["payload"] for r in live.farm.client.get(f"/api/v1/batches/{lot}").json()["records"]]
+
+
+def test_from_a_printed_card_to_a_harvest_on_the_public_page_in_under_a_minute(live: Live, new_phone_page):
+    link, card_page = card(live, "李秀兰")
+    page = new_phone_page(locale="zh-CN")
+    open_page(page, card_page)
+    shoot(page, "grower-card-zh")
+
+    started = time.monotonic()
+    problems = open_page(page, link)  # what the phone's camera opens
+    expect(page.get_by_text("李秀兰")).to_be_visible()
+    shoot(page, "grower-sign-in-zh")
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("heading", name="我的批次")).to_be_visible()
+    page.get_by_role("link", name="新建批次").click()
+    page.get_by_label("产品").fill("苹果")
+    page.get_by_label("品种（可不填）").fill("红富士")
+    shoot(page, "grower-new-lot-zh")
+    page.get_by_role("button", name="建立批次").click()
+    expect(page.get_by_role("heading", name="记一笔")).to_be_visible()
+    shoot(page, "grower-lot-zh")
+    lot = page.url.split("/grower/lots/")[1].split("?")[0]
+
+    page.get_by_role("link", name="采收").click()
+    page.get_by_label("照片").set_input_files(str(HARVEST_PHOTO))
+    expect(page.locator("#photo-state")).to_contain_text("照片已上传")
+    # Time and place come from the photo; the grower could still correct them.
+    expect(page.get_by_label("时间")).to_have_value("2008-10-22T16:28")
+    expect(page.get_by_label("纬度（可不填）")).not_to_have_value("")
+    page.get_by_label("数量", exact=True).fill("1200")
+    shoot(page, "grower-harvest-zh")
+    page.get_by_role("button", name="保存").click()
+    expect(page.get_by_role("heading", name="记一笔")).to_be_visible()
+    elapsed = time.monotonic() - started
+
+    harvest = records(live, lot)[-1]
+    assert harvest["type"] == "harvest" and harvest["data"]["quantity"] == 1200 and harvest["data"]["unit"] == "jin"
+    assert len(harvest["evidence"]) == 1 and harvest["occurred_at"].startswith("2008-10-22T16:28")
+    assert abs(harvest["data"]["place"]["lat"] - 43.4674) < 0.001  # from the photo's GPS
+
+    open_page(page, live.url(f"/b/{lot}"))
+    harvest_step = page.locator("ol.timeline > li").filter(has=page.get_by_role("heading", name="采收"))
+    expect(harvest_step.get_by_text("1,200 斤")).to_be_visible()
+    expect(harvest_step.get_by_role("img")).to_be_visible()
+    assert elapsed < 60, f"card to harvest took {elapsed:.0f} s"
+    assert problems == []
+
+
+def test_a_record_logged_without_signal_is_sent_when_it_returns_exactly_once(live: Live, new_phone_page):
+    link, _ = card(live, "赵四")
+    page = new_phone_page(locale="zh-CN")
+    open_page(page, link)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("link", name="新建批次").click()
+    page.get_by_label("产品").fill("木耳")
+    page.get_by_role("button", name="建立批次").click()
+    expect(page.get_by_role("heading", name="记一笔")).to_be_visible()
+    lot = page.url.split("/grower/lots/")[1].split("?")[0]
+    page.get_by_role("link", name="田间观察").click()
+
+    page.context.set_offline(True)
+    page.get_by_label("照片").set_input_files(str(HARVEST_PHOTO))
+    expect(page.locator("#photo-state")).to_contain_text("没有信号")
+    page.get_by_label("看到了什么").fill("木耳长势良好，没有杂菌。")
+    page.get_by_role("button", name="保存").click()
+    expect(page.locator("#submit-state")).to_contain_text("等待信号")
+    shoot(page, "grower-offline-zh")
+    assert [r.get("type") for r in records(live, lot)] == [None]  # only the lot: nothing else reached the server
+    kept = page.evaluate("""() => new Promise(done => {
+        const open = indexedDB.open("suyuan-grower"); open.onsuccess = () => {
+            const get = open.result.transaction("outbox").objectStore("outbox").getAll();
+            get.onsuccess = () => done(get.result.map(i => [i.state, !!i.photo])); }; })""")
+    assert kept == [["waiting", True]]  # kept on the phone, photo and all
+
+    page.context.set_offline(False)
+    expect(page.get_by_role("heading", name="记一笔")).to_be_visible(timeout=20_000)  # sent, back at the lot
+    page.wait_for_timeout(6_000)  # another round of the script's retries: still once
+    observations = [r for r in records(live, lot) if r.get("type") == "observation"]
+    assert len(observations) == 1
+    assert observations[0]["data"]["note"] == "木耳长势良好，没有杂菌。" and len(observations[0]["evidence"]) == 1
+
+
+def test_every_app_page_is_accessible(live: Live, new_phone_page, lighthouse):
+    link, card_page = card(live, "钱五")
+    for name, url in {"signed out": live.url("/grower"), "sign-in": link, "card": card_page}.items():
+        result = lighthouse(url, categories=("accessibility",))
+        assert result["accessibility"] >= 0.95, f"{name}: {result.failure_message('accessibility')}"
+    page = new_phone_page(locale="zh-CN")
+    open_page(page, link)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("link", name="新建批次").click()
+    page.get_by_label("产品").fill("蜂蜜")
+    page.get_by_role("button", name="建立批次").click()
+    expect(page.get_by_role("heading", name="记一笔")).to_be_visible()
+    lot_path = page.url.removeprefix(live.server.url).split("?")[0]
+    cookie = "; ".join(f"{c['name']}={c['value']}" for c in page.context.cookies())
+    signed_in = {
+        "home": "/grower", "new lot": "/grower/lots/new", "lot": lot_path,
+        **{kind: f"{lot_path}/log/{kind}" for kind in ("harvest", "pesticide", "packing", "shipping")},
+    }
+    for name, path in signed_in.items():
+        result = lighthouse(live.url(path), categories=("accessibility",), headers={"Cookie": cookie})
+        assert result["accessibility"] >= 0.95, f"{name}: {result.failure_message('accessibility')}"
