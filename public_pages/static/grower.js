@@ -86,6 +86,7 @@
           if (response.status === 201) {
             item.state = "sent";
             item.photo = null;
+            item.answer = await response.json();
           } else if (response.status === 422) {
             item.state = "invalid";  // its form shows what to correct
           } else if (response.status >= 400 && response.status < 500) {
@@ -149,7 +150,11 @@
       await flush();
       const item = await one(sending);
       if (!item) { form.submit(); return; }  // the server refused it: show its form with what to correct
-      if (item.state === "sent") { location.assign(lotPage); return; }
+      if (item.state === "sent") {
+        sessionStorage.setItem("suyuan-logged", JSON.stringify(item.answer));
+        location.assign(lotPage);
+        return;
+      }
       status.textContent = item.state === "failed" ? say("failed") + item.problem : say("waiting");
     }
     window.addEventListener("online", () => sending && settle());
@@ -163,6 +168,14 @@
       lat.value = p.coords.latitude.toFixed(6);
       lon.value = p.coords.longitude.toFixed(6);
     }));
+  }
+  // Back at the lot after a record went in: say so, with the server's advice about it.
+  const logged = document.getElementById("logged"), answer = sessionStorage.getItem("suyuan-logged");
+  if (logged && answer) {
+    sessionStorage.removeItem("suyuan-logged");
+    const { advice } = JSON.parse(answer);
+    logged.querySelector("ul").replaceChildren(...advice.map((text) => Object.assign(document.createElement("li"), { textContent: text })));
+    logged.hidden = false;
   }
   document.querySelectorAll("form[data-outbox]").forEach(prepare);
   window.addEventListener("online", flush);
