@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from .. import web_sessions
 from ..actors import Actor, authenticate, token_hash
 from ..context import Context
 from ..errors import ApiError
@@ -73,6 +75,35 @@ async def get_idempotency(
 
 
 IdempotencyDep = Annotated[IdempotencyKey | None, Depends(get_idempotency)]
+
+
+@dataclass(frozen=True)
+class BrowserSession:
+    actor: Actor
+    token: str  # the session's secret, from its cookie: forms prove they came from it (CSRF)
+
+
+class SignInNeeded(Exception):
+    """A page needs a signed-in browser; `response` says so (a sign-in page, a redirect)."""
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+async def browser_session(request: Request, context: Context, roles: frozenset[str]) -> BrowserSession | None:
+    """The signed-in actor behind the session cookie, if it has one of `roles`."""
+    token = request.cookies.get(web_sessions.COOKIE)
+    if not token:
+        return None
+    actor = context.actors.get(token_hash(token))
+    if actor is None:
+        try:
+            with context.sessions() as session:
+                actor = await run_in_threadpool(authenticate, session, context, token)
+        except ApiError:
+            return None
+        context.actors.put(actor)
+    return BrowserSession(actor, token) if actor.role in roles else None
 
 
 def respond(outcome: Outcome) -> JSONResponse:

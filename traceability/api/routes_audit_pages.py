@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -20,13 +20,13 @@ from public_pages.render import message, render_audit, render_not_found
 from signing.ledger import LOT_PATTERN
 
 from .. import audit, web_sessions
-from ..actors import Actor, authenticate, token_hash
+from ..actors import authenticate
 from ..batches import append_event, batch_or_404
 from ..context import Context
 from ..errors import ApiError
 from ..models import Identity
 from ..schemas import EventIn
-from .deps import ContextDep
+from .deps import BrowserSession, ContextDep, SignInNeeded, browser_session
 from .pages import HTML, SECURITY_HEADERS
 from .routes_audit import CODES
 
@@ -36,29 +36,18 @@ LangQuery = Annotated[str | None, Query()]
 _events = TypeAdapter(EventIn)
 
 
-class _SignIn(Exception):
-    """No regulator's session: go to the sign-in page."""
-
-
 def _lang(request: Request, lang: str | None) -> str:
     return i18n.choose(lang, request.headers.get("accept-language"))
 
 
-async def _regulator(request: Request, context: Context) -> tuple[Actor, str]:
-    token = request.cookies.get(web_sessions.COOKIE)
-    if not token:
-        raise _SignIn
-    actor = context.actors.get(token_hash(token))
-    if actor is None:
-        try:
-            with context.sessions() as session:
-                actor = await run_in_threadpool(authenticate, session, context, token)
-        except ApiError:
-            raise _SignIn from None
-        context.actors.put(actor)
-    if actor.role != "regulator":
-        raise _SignIn
-    return actor, token
+async def _signed_in(request: Request, context: ContextDep, lang: LangQuery = None) -> BrowserSession:
+    found = await browser_session(request, context, frozenset({"regulator"}))
+    if found is None:
+        raise SignInNeeded(RedirectResponse(f"/audit/sign-in?lang={_lang(request, lang)}", status_code=303))
+    return found
+
+
+Regulator = Annotated[BrowserSession, Depends(_signed_in)]
 
 
 def _page(name: str, lang: str, status: int = 200, **values) -> Response:
@@ -67,18 +56,13 @@ def _page(name: str, lang: str, status: int = 200, **values) -> Response:
     return Response(body, status_code=status, media_type=HTML, headers={**SECURITY_HEADERS, "Cache-Control": "no-store"})
 
 
-async def _signed_in_page(request: Request, context: Context, lang: str, name: str, values) -> Response:
-    try:
-        actor, token = await _regulator(request, context)
-    except _SignIn:
-        return RedirectResponse(f"/audit/sign-in?lang={lang}", status_code=303)
-
+async def _signed_in_page(context: Context, signed: BrowserSession, lang: str, name: str, values) -> Response:
     def load():
         with context.sessions() as session:
-            return values(session), session.get_one(Identity, actor.id).name
+            return values(session), session.get_one(Identity, signed.actor.id).name
 
     loaded, who = await run_in_threadpool(load)
-    return _page(name, lang, csrf=web_sessions.csrf_token(token), who=who, codes=CODES, **loaded)
+    return _page(name, lang, csrf=web_sessions.csrf_token(signed.token), who=who, codes=CODES, **loaded)
 
 
 @router.get("/sign-in")
@@ -116,6 +100,7 @@ def sign_out(request: Request, context: ContextDep, csrf: Annotated[str, Form(ma
 async def anomalies_page(
     request: Request,
     context: ContextDep,
+    signed: Regulator,
     lang: LangQuery = None,
     code: Annotated[str | None, Query(max_length=40)] = None,
     lot: Annotated[str | None, Query(max_length=40)] = None,
@@ -137,33 +122,33 @@ async def anomalies_page(
             more = urlencode({k: v for k, v in {"lang": chosen, "code": wanted.code, "lot": wanted.lot, "grower": wanted.grower, "after": found["next"]}.items() if v is not None})
         return {"anomalies": found["anomalies"], "wanted": wanted, "next": more}
 
-    return await _signed_in_page(request, context, chosen, "anomalies", values)
+    return await _signed_in_page(context, signed, chosen, "anomalies", values)
 
 
 @router.get("/growers")
-async def growers_page(request: Request, context: ContextDep, lang: LangQuery = None) -> Response:
-    return await _signed_in_page(request, context, _lang(request, lang), "growers", lambda session: {"growers": audit.growers(session)})
+async def growers_page(request: Request, context: ContextDep, signed: Regulator, lang: LangQuery = None) -> Response:
+    return await _signed_in_page(context, signed, _lang(request, lang), "growers", lambda session: {"growers": audit.growers(session)})
 
 
 @router.get("/lots")
 async def lots_page(
-    request: Request, context: ContextDep, lang: LangQuery = None, grower: Annotated[str | None, Query(max_length=40)] = None
+    request: Request, context: ContextDep, signed: Regulator, lang: LangQuery = None,
+    grower: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
-    return await _signed_in_page(request, context, _lang(request, lang), "lots", lambda session: {"lots": audit.lots(session, grower=grower)})
+    return await _signed_in_page(context, signed, _lang(request, lang), "lots", lambda session: {"lots": audit.lots(session, grower=grower)})
 
 
 @router.get("/recalls")
-async def recalls_page(request: Request, context: ContextDep, lang: LangQuery = None) -> Response:
-    return await _signed_in_page(request, context, _lang(request, lang), "recalls", audit.recalls)
+async def recalls_page(request: Request, context: ContextDep, signed: Regulator, lang: LangQuery = None) -> Response:
+    return await _signed_in_page(context, signed, _lang(request, lang), "recalls", audit.recalls)
 
 
 @router.get("/lots/{lot}")
-async def lot_page(request: Request, context: ContextDep, lot: str, lang: LangQuery = None) -> Response:
-    chosen = _lang(request, lang)
-    return await _lot(request, context, lot, chosen)
+async def lot_page(request: Request, context: ContextDep, signed: Regulator, lot: str, lang: LangQuery = None) -> Response:
+    return await _lot(context, signed, lot, _lang(request, lang))
 
 
-async def _lot(request: Request, context: Context, lot: str, lang: str, error: str | None = None, status: int = 200) -> Response:
+async def _lot(context: Context, signed: BrowserSession, lot: str, lang: str, error: str | None = None, status: int = 200) -> Response:
     def values(session) -> dict:
         if not LOT_PATTERN.fullmatch(lot):
             raise ApiError(404, "unknown_lot", f"there is no lot {lot}")
@@ -171,7 +156,7 @@ async def _lot(request: Request, context: Context, lot: str, lang: str, error: s
         return {"trace": audit.lot_trace(session, lot), "error": error}
 
     try:
-        response = await _signed_in_page(request, context, lang, "lot", values)
+        response = await _signed_in_page(context, signed, lang, "lot", values)
     except ApiError:
         body = render_not_found(lang, lot if LOT_PATTERN.fullmatch(lot) else None)
         return Response(body, status_code=404, media_type=HTML, headers=SECURITY_HEADERS)
@@ -183,22 +168,19 @@ async def _lot(request: Request, context: Context, lot: str, lang: str, error: s
 async def recall(
     request: Request,
     context: ContextDep,
+    signed: Regulator,
     lot: str,
     csrf: Annotated[str, Form(max_length=100)] = "",
     reason: Annotated[str, Form(max_length=4000)] = "",
     lang: LangQuery = None,
 ) -> Response:
     chosen = _lang(request, lang)
-    try:
-        actor, token = await _regulator(request, context)
-    except _SignIn:
-        return RedirectResponse(f"/audit/sign-in?lang={chosen}", status_code=303)
-    if not web_sessions.csrf_ok(token, csrf):
+    if not web_sessions.csrf_ok(signed.token, csrf):
         return Response(message(chosen, "form_expired"), status_code=403, media_type="text/plain; charset=utf-8")
     now = context.clock.now().astimezone().replace(microsecond=0).isoformat()
     try:
         event = _events.validate_python({"type": "recall", "occurred_at": now, "data": {"reason": reason}})
     except ValidationError:
-        return await _lot(request, context, lot, chosen, message(chosen, "recall_reason"), status=422)
-    await run_in_threadpool(append_event, context, actor, lot, event, None)
+        return await _lot(context, signed, lot, chosen, message(chosen, "recall_reason"), status=422)
+    await run_in_threadpool(append_event, context, signed.actor, lot, event, None)
     return RedirectResponse(f"/audit/lots/{lot}?lang={chosen}", status_code=303)

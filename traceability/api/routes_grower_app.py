@@ -17,7 +17,7 @@ from typing import Annotated
 
 import public_pages
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
@@ -29,7 +29,7 @@ from public_pages.render import ADVICE, GROWER_CONTENT_SECURITY_POLICY, render_g
 from signing.ledger import LOT_PATTERN
 
 from .. import audit, grower_forms, photos, web_sessions
-from ..actors import Actor, authenticate, token_hash
+from ..actors import Actor
 from ..batches import append_event, create_batch, create_plot
 from ..context import Context
 from ..errors import ApiError
@@ -37,7 +37,7 @@ from ..grower_forms import FormErrors
 from ..models import Batch, Identity, Plot
 from ..schemas import PlotIn
 from ..writes import IdempotencyKey
-from .deps import ContextDep
+from .deps import BrowserSession, ContextDep, SignInNeeded, browser_session
 from .pages import HTML
 
 router = APIRouter(prefix="/grower", include_in_schema=False)
@@ -51,10 +51,6 @@ _HEADERS = {
 }
 
 
-class _SignedOut(Exception):
-    pass
-
-
 def _lang(request: Request, lang: str | None) -> str:
     return i18n.choose(lang, request.headers.get("accept-language"))
 
@@ -64,21 +60,15 @@ def _page(template: str, lang: str, status: int = 200, **values) -> Response:
     return Response(body, status_code=status, media_type=HTML, headers=_HEADERS)
 
 
-async def _grower(request: Request, context: Context) -> tuple[Actor, str]:
-    token = request.cookies.get(web_sessions.COOKIE)
-    if not token:
-        raise _SignedOut
-    actor = context.actors.get(token_hash(token))
-    if actor is None:
-        try:
-            with context.sessions() as session:
-                actor = await run_in_threadpool(authenticate, session, context, token)
-        except ApiError:
-            raise _SignedOut from None
-        context.actors.put(actor)
-    if actor.role not in ("grower", "cooperative"):
-        raise _SignedOut
-    return actor, token
+async def _signed_in(request: Request, context: ContextDep, lang: LangQuery = None) -> BrowserSession:
+    found = await browser_session(request, context, frozenset({"grower", "cooperative"}))
+    if found is None:
+        wants_json = "application/json" in request.headers.get("accept", "")
+        raise SignInNeeded(_json_error(401, "signed_out") if wants_json else _signed_out(_lang(request, lang)))
+    return found
+
+
+Grower = Annotated[BrowserSession, Depends(_signed_in)]
 
 
 def _signed_out(lang: str, used: bool = False) -> Response:
@@ -92,10 +82,10 @@ async def _form(request: Request) -> tuple[dict[str, str], UploadFile | None]:
     return fields, photo if isinstance(photo, UploadFile) and photo.filename else None
 
 
-def _common(actor: Actor, token: str, context: Context) -> dict:
+def _common(signed: BrowserSession, context: Context) -> dict:
     with context.sessions() as session:
-        who = session.get_one(Identity, actor.id).name
-    return {"who": who, "csrf": web_sessions.csrf_token(token)}
+        who = session.get_one(Identity, signed.actor.id).name
+    return {"who": who, "csrf": web_sessions.csrf_token(signed.token)}
 
 
 # -- signing in -----------------------------------------------------------------------------
@@ -156,31 +146,25 @@ async def sign_out(request: Request, context: ContextDep) -> Response:
 
 
 @router.get("")
-async def home(request: Request, context: ContextDep, lang: LangQuery = None) -> Response:
+async def home(request: Request, context: ContextDep, signed: Grower, lang: LangQuery = None) -> Response:
     chosen = _lang(request, lang)
-    try:
-        actor, token = await _grower(request, context)
-    except _SignedOut:
-        return _signed_out(chosen)
+    actor = signed.actor
 
     def load() -> dict:
         with context.sessions() as session:
             return {"lots": audit.lots(session, grower=actor.id)}
 
-    return _page("home", chosen, **await run_in_threadpool(load), **_common(actor, token, context))
+    return _page("home", chosen, **await run_in_threadpool(load), **_common(signed, context))
 
 
 @router.get("/lots/new")
-async def new_lot_form(request: Request, context: ContextDep, lang: LangQuery = None) -> Response:
+async def new_lot_form(request: Request, context: ContextDep, signed: Grower, lang: LangQuery = None) -> Response:
     chosen = _lang(request, lang)
-    try:
-        actor, token = await _grower(request, context)
-    except _SignedOut:
-        return _signed_out(chosen)
-    return await _new_lot_page(context, actor, token, chosen, {}, [])
+    return await _new_lot_page(context, signed, chosen, {}, [])
 
 
-async def _new_lot_page(context: Context, actor: Actor, token: str, lang: str, form: dict, errors: list[str], status: int = 200) -> Response:
+async def _new_lot_page(context: Context, signed: BrowserSession, lang: str, form: dict, errors: list[str], status: int = 200) -> Response:
+    actor = signed.actor
     def load() -> dict:
         with context.sessions() as session:
             plots = session.execute(select(Plot.id, Plot.name).where(Plot.owner_id == actor.id).order_by(Plot.created_at)).all()
@@ -188,17 +172,14 @@ async def _new_lot_page(context: Context, actor: Actor, token: str, lang: str, f
 
     return _page(
         "new_lot", lang, status=status, form=form, errors=errors, units=grower_forms.UNITS,
-        idempotency_key=form.get("idempotency_key") or str(uuid.uuid4()), **await run_in_threadpool(load), **_common(actor, token, context),
+        idempotency_key=form.get("idempotency_key") or str(uuid.uuid4()), **await run_in_threadpool(load), **_common(signed, context),
     )
 
 
 @router.post("/lots")
-async def create_lot(request: Request, context: ContextDep, lang: LangQuery = None) -> Response:
+async def create_lot(request: Request, context: ContextDep, signed: Grower, lang: LangQuery = None) -> Response:
     chosen = _lang(request, lang)
-    try:
-        actor, token = await _grower(request, context)
-    except _SignedOut:
-        return _signed_out(chosen)
+    actor, token = signed.actor, signed.token
     fields, _ = await _form(request)
     if not web_sessions.csrf_ok(token, fields.get("csrf")):
         return _page("signed_out", chosen, status=403, used=True, who=None)
@@ -222,23 +203,20 @@ async def create_lot(request: Request, context: ContextDep, lang: LangQuery = No
     try:
         lot = await run_in_threadpool(create)
     except FormErrors as exc:
-        return await _new_lot_page(context, actor, token, chosen, fields, exc.fields, status=422)
+        return await _new_lot_page(context, signed, chosen, fields, exc.fields, status=422)
     except ApiError as exc:
-        return await _new_lot_page(context, actor, token, chosen, fields, ["plot" if "plot" in exc.code else "inputs" if "lot" in exc.code else "form"], status=422)
+        return await _new_lot_page(context, signed, chosen, fields, ["plot" if "plot" in exc.code else "inputs" if "lot" in exc.code else "form"], status=422)
     return RedirectResponse(f"/grower/lots/{lot}?lang={chosen}", status_code=303)
 
 
 @router.get("/lots/{lot}")
-async def lot_page(request: Request, context: ContextDep, lot: str, lang: LangQuery = None) -> Response:
+async def lot_page(request: Request, context: ContextDep, signed: Grower, lot: str, lang: LangQuery = None) -> Response:
     chosen = _lang(request, lang)
-    try:
-        actor, token = await _grower(request, context)
-    except _SignedOut:
-        return _signed_out(chosen)
-    return await _lot_page(context, actor, token, chosen, lot)
+    return await _lot_page(context, signed, chosen, lot)
 
 
-async def _lot_page(context: Context, actor: Actor, token: str, lang: str, lot: str, done: int | None = None, advice_codes=(), status: int = 200) -> Response:
+async def _lot_page(context: Context, signed: BrowserSession, lang: str, lot: str, done: int | None = None, advice_codes=(), status: int = 200) -> Response:
+    actor = signed.actor
     def load() -> dict | None:
         with context.sessions() as session:
             batch = session.get(Batch, lot) if LOT_PATTERN.fullmatch(lot) else None
@@ -252,7 +230,7 @@ async def _lot_page(context: Context, actor: Actor, token: str, lang: str, lot: 
         return _page("signed_out", lang, status=404, used=False, who=None)
     return _page(
         "lot", lang, status=status, kinds=grower_forms.KINDS, done=done, advice_codes=list(dict.fromkeys(advice_codes)),
-        **loaded, **_common(actor, token, context),
+        **loaded, **_common(signed, context),
     )
 
 
@@ -269,16 +247,13 @@ def _summary(record: dict, lang: str) -> dict:
 
 
 @router.get("/lots/{lot}/log/{kind}")
-async def event_form(request: Request, context: ContextDep, lot: str, kind: str, lang: LangQuery = None) -> Response:
+async def event_form(request: Request, context: ContextDep, signed: Grower, lot: str, kind: str, lang: LangQuery = None) -> Response:
     chosen = _lang(request, lang)
-    try:
-        actor, token = await _grower(request, context)
-    except _SignedOut:
-        return _signed_out(chosen)
-    return await _event_page(context, actor, token, chosen, lot, kind, {}, [])
+    return await _event_page(context, signed, chosen, lot, kind, {}, [])
 
 
-async def _event_page(context: Context, actor: Actor, token: str, lang: str, lot: str, kind: str, form: dict, errors: list[str], status: int = 200) -> Response:
+async def _event_page(context: Context, signed: BrowserSession, lang: str, lot: str, kind: str, form: dict, errors: list[str], status: int = 200) -> Response:
+    actor = signed.actor
     def load():
         with context.sessions() as session:
             batch = session.get(Batch, lot) if LOT_PATTERN.fullmatch(lot) else None
@@ -293,18 +268,15 @@ async def _event_page(context: Context, actor: Actor, token: str, lang: str, lot
         "event", lang, status=status, lot=batch, kind=kind, form=form, errors=errors,
         idempotency_key=form.get("idempotency_key") or str(uuid.uuid4()), now=now.strftime("%Y-%m-%dT%H:%M"),
         phi_days=grower_forms.COMMON_PHI_DAYS, units_list=grower_forms.UNITS, irrigation_units=grower_forms.IRRIGATION_UNITS,
-        **_common(actor, token, context),
+        **_common(signed, context),
     )
 
 
 @router.post("/lots/{lot}/events")
-async def log_event(request: Request, context: ContextDep, lot: str, lang: LangQuery = None) -> Response:
+async def log_event(request: Request, context: ContextDep, signed: Grower, lot: str, lang: LangQuery = None) -> Response:
     chosen = _lang(request, lang)
     wants_json = "application/json" in request.headers.get("accept", "")
-    try:
-        actor, token = await _grower(request, context)
-    except _SignedOut:
-        return _json_error(401, "signed_out") if wants_json else _signed_out(chosen)
+    actor, token = signed.actor, signed.token
     fields, photo = await _form(request)
     csrf = fields.get("csrf") or request.headers.get("x-csrf-token")
     if not web_sessions.csrf_ok(token, csrf):
@@ -341,20 +313,17 @@ async def log_event(request: Request, context: ContextDep, lot: str, lang: LangQ
     except FormErrors as exc:
         if wants_json:
             return JSONResponse({"error": {"code": "invalid", "fields": exc.fields}}, status_code=422)
-        return await _event_page(context, actor, token, chosen, lot, kind, fields, exc.fields, status=422)
+        return await _event_page(context, signed, chosen, lot, kind, fields, exc.fields, status=422)
     if wants_json:
         return JSONResponse({"index": answer["index"], "seq": answer["seq"], "advice": [_advice(chosen, c) for c in answer["codes"]]}, status_code=201)
-    return await _lot_page(context, actor, token, chosen, lot, done=answer["seq"], advice_codes=answer["codes"], status=201)
+    return await _lot_page(context, signed, chosen, lot, done=answer["seq"], advice_codes=answer["codes"], status=201)
 
 
 @router.post("/photos")
-async def upload_photo(request: Request, context: ContextDep, lang: LangQuery = None) -> Response:
+async def upload_photo(request: Request, context: ContextDep, signed: Grower, lang: LangQuery = None) -> Response:
     """The script sends a photo as soon as it is taken, and fills time and place from its answer."""
     chosen = _lang(request, lang)
-    try:
-        actor, token = await _grower(request, context)
-    except _SignedOut:
-        return _json_error(401, "signed_out")
+    actor, token = signed.actor, signed.token
     if not web_sessions.csrf_ok(token, request.headers.get("x-csrf-token")):
         return _json_error(403, "form_expired")
     fields, photo = await _form(request)
