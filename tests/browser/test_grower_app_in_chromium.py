@@ -25,6 +25,19 @@ def records(live: Live, lot: str) -> list[dict]:
     return [r["record"]["payload"] for r in live.farm.client.get(f"/api/v1/batches/{lot}").json()["records"]]
 
 
+def signed_in_with_a_lot(live: Live, new_phone_page, name: str, product: str):
+    """A grower who scanned a new card and made a lot: (their page on the lot, the lot)."""
+    link, _ = card(live, name)
+    page = new_phone_page(locale="zh-CN")
+    open_page(page, link)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("link", name="新建批次").click()
+    page.get_by_label("产品").fill(product)
+    page.get_by_role("button", name="建立批次").click()
+    expect(page.get_by_role("heading", name="记一笔")).to_be_visible()
+    return page, page.url.split("/grower/lots/")[1].split("?")[0]
+
+
 def test_from_a_printed_card_to_a_harvest_on_the_public_page_in_under_a_minute(live: Live, new_phone_page):
     link, card_page = card(live, "李秀兰")
     page = new_phone_page(locale="zh-CN")
@@ -76,15 +89,7 @@ def test_from_a_printed_card_to_a_harvest_on_the_public_page_in_under_a_minute(l
 
 
 def test_a_record_logged_without_signal_is_sent_when_it_returns_exactly_once(live: Live, new_phone_page):
-    link, _ = card(live, "赵四")
-    page = new_phone_page(locale="zh-CN")
-    open_page(page, link)
-    page.get_by_role("button", name="登录").click()
-    page.get_by_role("link", name="新建批次").click()
-    page.get_by_label("产品").fill("木耳")
-    page.get_by_role("button", name="建立批次").click()
-    expect(page.get_by_role("heading", name="记一笔")).to_be_visible()
-    lot = page.url.split("/grower/lots/")[1].split("?")[0]
+    page, lot = signed_in_with_a_lot(live, new_phone_page, "赵四", "木耳")
     page.get_by_role("link", name="田间观察").click()
 
     page.context.set_offline(True)
@@ -114,14 +119,8 @@ def test_every_app_page_is_accessible(live: Live, new_phone_page, lighthouse):
     for name, url in {"signed out": live.url("/grower"), "sign-in": link, "card": card_page}.items():
         result = lighthouse(url, categories=("accessibility",))
         assert result["accessibility"] >= 0.95, f"{name}: {result.failure_message('accessibility')}"
-    page = new_phone_page(locale="zh-CN")
-    open_page(page, link)
-    page.get_by_role("button", name="登录").click()
-    page.get_by_role("link", name="新建批次").click()
-    page.get_by_label("产品").fill("蜂蜜")
-    page.get_by_role("button", name="建立批次").click()
-    expect(page.get_by_role("heading", name="记一笔")).to_be_visible()
-    lot_path = page.url.removeprefix(live.server.url).split("?")[0]
+    page, lot = signed_in_with_a_lot(live, new_phone_page, "周七", "蜂蜜")
+    lot_path = f"/grower/lots/{lot}"
     cookie = "; ".join(f"{c['name']}={c['value']}" for c in page.context.cookies())
     signed_in = {
         "home": "/grower", "new lot": "/grower/lots/new", "lot": lot_path,
@@ -133,14 +132,7 @@ def test_every_app_page_is_accessible(live: Live, new_phone_page, lighthouse):
 
 
 def test_a_mistake_found_by_the_server_comes_back_next_to_its_field(live: Live, new_phone_page):
-    link, _ = card(live, "孙六")
-    page = new_phone_page(locale="zh-CN")
-    open_page(page, link)
-    page.get_by_role("button", name="登录").click()
-    page.get_by_role("link", name="新建批次").click()
-    page.get_by_label("产品").fill("蜂蜜")
-    page.get_by_role("button", name="建立批次").click()
-    lot = page.url.split("/grower/lots/")[1].split("?")[0]
+    page, lot = signed_in_with_a_lot(live, new_phone_page, "孙六", "蜂蜜")
     page.get_by_role("link", name="采收").click()
     page.get_by_label("数量", exact=True).fill("30")
     page.get_by_label("时间").fill("2099-09-18T08:00")  # a phone with a wrong clock
