@@ -116,7 +116,14 @@ FIELD_ERRORS = {
     "plot": N_("Choose a plot, or give the new plot a name and its place."),
     "inputs": N_("Check the lots this was made from and how much of each."),
     "form": N_("Something in the form is not right. Check each field."),
+    "already_sent": N_("This form was already sent, with other values: the first one was saved. To correct it, log a new record."),
+    "form_expired": N_("This form has expired. Go back, reload the page and try again."),
+    "signed_out": N_("You are signed out. Scan your sign-in card again."),
 }
+
+
+def field_message(lang: str, code: str) -> str:
+    return i18n.translations(lang).gettext(FIELD_ERRORS.get(code, FIELD_ERRORS["form"]))
 # Warnings shown to the grower who just logged the record: advice, not blame.
 ADVICE = {
     "exif_missing": N_("This photo does not say when or where it was taken. Next time, take the photo with the phone's camera, with location on."),

@@ -100,7 +100,8 @@ _ACTOR_BY_TOKEN = (
         Token.revoked_at, Token.expires_at,
     )
     .join(Token, Token.identity_id == Identity.id)
-    .where(Token.token_hash == bindparam("digest"))
+    # A sign-in card's code only starts a session (web_sessions.redeem_login); it is no credential.
+    .where(Token.token_hash == bindparam("digest"), Token.kind.in_(("api", "session")))
 )
 
 

@@ -54,6 +54,8 @@ def event_from_form(kind: str, form: Mapping[str, str], evidence: list[str]) -> 
             data[name] = value
     if kind in ("fertiliser", "pesticide"):
         data["kind"] = kind
+    if kind == "pesticide" and "phi_days" not in data and (other := (form.get("phi_days_other") or "").strip()):
+        data["phi_days"] = other  # a label's interval that is not among the common ones
     if kind == "observation" and "note" not in data:
         raise FormErrors(["note"])
     place = _place(form)
@@ -81,7 +83,8 @@ def batch_from_form(form: Mapping[str, str], plot_id: str | None, inputs: list[d
     try:
         return BatchIn.model_validate(body)
     except ValidationError as exc:
-        raise FormErrors(_fields(exc)) from None
+        # A lot's inputs have one place on the form for what is wrong with them.
+        raise FormErrors(["inputs" if e["loc"][:1] == ("inputs",) else f for e, f in zip(exc.errors(), _each(exc))]) from None
 
 
 def occurred_at(form: Mapping[str, str]) -> str:
@@ -112,11 +115,14 @@ _KNOWN = {*NUMBERS, *(f for fs in FIELDS.values() for f in fs), "note", "occurre
 
 def _fields(exc: ValidationError) -> list[str]:
     """The form fields a validation error is about (`input.data.quantity` is `quantity`)."""
+    return list(dict.fromkeys(_each(exc)))
+
+
+def _each(exc: ValidationError) -> list[str]:
     fields = []
     for error in exc.errors():
         name = next((str(part) for part in reversed(error["loc"]) if str(part) in _KNOWN), None)
         if name is None:  # a rule across fields: a pesticide without its interval
             name = "phi_days" if "phi_days" in error["msg"] else "form"
-        if name not in fields:
-            fields.append(name)
+        fields.append(name)
     return fields

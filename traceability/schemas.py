@@ -41,6 +41,8 @@ def _rfc3339(value: str) -> str:
         moment = datetime.fromisoformat(value.replace("z", "Z"))
     except ValueError as exc:
         raise ValueError(f"is not a real date and time ({exc})") from None
+    if moment.year < 1900:
+        raise ValueError("is too long ago; check the year")
     return moment.isoformat()
 
 

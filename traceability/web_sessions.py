@@ -22,7 +22,11 @@ from .errors import ApiError
 from .ids import new_token
 from .models import Identity, Token
 
-COOKIE = "suyuan_session"
+# One cookie per app, each scoped to its own path: signing out of one leaves the other.
+AUDIT_COOKIE, AUDIT_PATH = "suyuan_audit", "/audit"
+GROWER_COOKIE, GROWER_PATH = "suyuan_grower", "/grower"
+# The sign-in page's own cookie: a sign-in form posted from another site lacks it (login CSRF).
+LOGIN_NONCE_COOKIE = "suyuan_login"
 LIFETIME = timedelta(hours=12)
 # A grower's phone stays signed in for a season; a lost phone is handled by a new card.
 GROWER_LIFETIME = timedelta(days=180)
@@ -121,12 +125,12 @@ def csrf_ok(session_token: str, submitted: str | None) -> bool:
     return submitted is not None and hmac.compare_digest(csrf_token(session_token), submitted)
 
 
-def cookie_options(context: Context) -> dict:
+def cookie_options(context: Context, path: str, lifetime: timedelta = LIFETIME) -> dict:
     return {
         "httponly": True,
         # Lax: the cookie rides along when the grower's phone opens a link from a chat app.
         "samesite": "lax",
         "secure": context.settings.public_url.startswith("https://"),
-        "max_age": int(LIFETIME.total_seconds()),
-        "path": "/",
+        "max_age": int(lifetime.total_seconds()),
+        "path": path,
     }

@@ -10,8 +10,8 @@
   const csrf = () => (document.querySelector("input[name=csrf]") || {}).value || "";
   const lang = () => document.documentElement.lang.startsWith("zh") ? "zh" : "en";
   const WORDS = {
-    zh: { waiting: "等待信号，有信号后自动发送", sending: "正在发送…", sent: "已发送", failed: "没有保存：", uploading: "照片上传中…", uploaded: "照片已上传", offline: "没有信号：照片会和记录一起发送" },
-    en: { waiting: "waiting for a signal; sent when it returns", sending: "sending…", sent: "sent", failed: "not saved: ", uploading: "uploading the photo…", uploaded: "photo uploaded", offline: "no signal: the photo goes with the record" },
+    zh: { waiting: "等待信号，有信号后自动发送", sending: "正在发送…", sent: "已发送", invalid: "没有保存：", signedout: "已退出登录：重新扫码登录后会自动发送", photo: "照片无法使用，请重新拍一张再记一次", uploading: "照片上传中…", uploaded: "照片已上传", offline: "没有信号：照片会和记录一起发送" },
+    en: { waiting: "waiting for a signal; sent when it returns", sending: "sending…", sent: "sent", invalid: "not saved: ", signedout: "signed out: sent once you scan your card again", photo: "the photo could not be used; take another and log again", uploading: "uploading the photo…", uploaded: "photo uploaded", offline: "no signal: the photo goes with the record" },
   };
   const say = (key) => WORDS[lang()][key];
 
@@ -37,20 +37,26 @@
   const all = () => store("readonly", (s) => s.getAll());
   const one = (id) => store("readonly", (s) => s.get(id));
 
+  function describe(item) {
+    if (item.state === "invalid") return say("invalid") + (item.problem || "");
+    if (item.state === "photo") return say("photo");
+    if (item.state === "signedout") return say("signedout");
+    return say(item.state);
+  }
   async function show() {
     const box = document.getElementById("outbox");
     if (!box) return;
     const items = await all();
-    const list = box.querySelector("ul");
-    list.replaceChildren(...items.map((item) => {
+    box.querySelector("ul").replaceChildren(...items.map((item) => {
       const li = document.createElement("li");
       li.dataset.state = item.state;
-      li.textContent = `${item.title} · ${item.state === "failed" ? say("failed") + (item.problem || "") : say(item.state)}`;
+      li.textContent = `${item.title} · ${describe(item)}`;
       return li;
     }));
     box.hidden = items.length === 0;
   }
 
+  // Resolves with the server's answer; rejects with {status} (0: no signal).
   function upload(file, onProgress) {
     return new Promise((resolve, reject) => {
       const xhr = new XMLHttpRequest();
@@ -58,12 +64,35 @@
       xhr.setRequestHeader("X-CSRF-Token", csrf());
       xhr.setRequestHeader("Accept", "application/json");
       xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(Math.round((100 * e.loaded) / e.total));
-      xhr.onload = () => (xhr.status === 201 ? resolve(JSON.parse(xhr.responseText)) : reject(new Error(`HTTP ${xhr.status}`)));
-      xhr.onerror = () => reject(new Error("offline"));
+      xhr.onload = () => (xhr.status === 201 ? resolve(JSON.parse(xhr.responseText)) : reject({ status: xhr.status }));
+      xhr.onerror = () => reject({ status: 0 });
       const body = new FormData();
       body.append("photo", file);
       xhr.send(body);
     });
+  }
+
+  // One attempt to deliver a kept record; its new state says what happened.
+  async function deliver(item) {
+    try {
+      if (item.photo && !item.fields.evidence) {
+        item.fields.evidence = (await upload(item.photo, () => {})).sha256;
+        await save(item);
+      }
+      const response = await fetch(item.action, {
+        method: "POST",
+        headers: { Accept: "application/json", "Idempotency-Key": item.id, "X-CSRF-Token": csrf(), "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams(item.fields),
+      });
+      const answer = await response.json().catch(() => ({}));
+      if (response.status === 201) Object.assign(item, { state: "sent", photo: null, answer });
+      else if (response.status === 401 || response.status === 403) item.state = "signedout";
+      else if (response.status >= 400 && response.status < 500) Object.assign(item, { state: "invalid", problem: (answer.error || {}).message || `HTTP ${response.status}` });
+      else item.state = "waiting";  // the server is busy or down: try again
+    } catch (failure) {
+      // No signal (a rejected fetch, or an upload with status 0) waits; a photo the server refused does not.
+      item.state = failure && failure.status >= 400 && failure.status < 500 ? "photo" : "waiting";
+    }
   }
 
   let flushing = false;
@@ -72,38 +101,19 @@
     flushing = true;
     try {
       for (const item of await all()) {
-        if (item.state === "sent" || item.state === "failed") continue;
-        try {
-          if (item.photo && !item.fields.evidence) {
-            item.fields.evidence = (await upload(item.photo, () => {})).sha256;
-            await save(item);
-          }
-          const response = await fetch(item.action, {
-            method: "POST",
-            headers: { Accept: "application/json", "Idempotency-Key": item.id, "X-CSRF-Token": csrf(), "Content-Type": "application/x-www-form-urlencoded" },
-            body: new URLSearchParams(item.fields),
-          });
-          if (response.status === 201) {
-            item.state = "sent";
-            item.photo = null;
-            item.answer = await response.json();
-          } else if (response.status === 422) {
-            item.state = "invalid";  // its form shows what to correct
-          } else if (response.status >= 400 && response.status < 500) {
-            item.state = "failed";
-            item.problem = `HTTP ${response.status}`;
-          }
-        } catch (offline) {
-          item.state = "waiting";
+        if (item.state === "sent") {
+          if (item.shown) await drop(item.id);  // a sent record is shown once, then forgotten
+          else { item.shown = true; await save(item); }
+          continue;
         }
-        // A sent record is shown once, then forgotten; one to correct goes back to its form.
-        if (item.state === "invalid" || (item.state === "sent" && item.shown)) await drop(item.id);
-        else await save(item);
+        if (item.state === "invalid" || item.state === "photo") continue;  // kept and shown until its form is done again
+        await deliver(item);
+        await save(item);
       }
       await show();
-      for (const item of await all()) if (item.state === "sent") { item.shown = true; await save(item); }
     } finally {
       flushing = false;
+      document.dispatchEvent(new Event("outbox"));
     }
   }
 
@@ -119,6 +129,7 @@
       form.elements.evidence.value = "";
       if (!navigator.onLine) { state.textContent = say("offline"); return; }
       progress.hidden = false;
+      progress.value = 0;
       state.textContent = say("uploading");
       try {
         const answer = await upload(file, (p) => (progress.value = p));
@@ -128,36 +139,42 @@
         const exif = answer.exif || {};
         if (exif.taken_at && form.elements.occurred_at) form.elements.occurred_at.value = exif.taken_at.slice(0, 16);
         if (exif.lat != null && form.elements.lat) { form.elements.lat.value = exif.lat.toFixed(6); form.elements.lon.value = exif.lon.toFixed(6); }
-      } catch (failed) {
-        state.textContent = say("offline");
+      } catch (failure) {
+        progress.hidden = true;
+        state.textContent = failure.status ? say("photo") : say("offline");
       }
     });
+
     const status = document.getElementById("submit-state");
     const lotPage = `/grower/lots/${form.dataset.lot}?lang=${lang()}`;
     let sending = null;
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const fields = {};
-      for (const [name, value] of new FormData(form)) if (typeof value === "string") fields[name] = value;
+      for (const [name, value] of new FormData(form)) if (typeof value === "string" && name !== "csrf") fields[name] = value;
       const file = photo && photo.files[0] && !fields.evidence ? photo.files[0] : null;
       sending = fields.idempotency_key;
       await save({ id: sending, action: form.action, fields, photo: file, lot: form.dataset.lot, title: form.dataset.title, state: "waiting" });
       status.textContent = say("sending");
-      await settle();
-    });
-    // Once the record is in, go back to its lot; while there is no signal, say so and wait.
-    async function settle() {
       await flush();
+    });
+    // After every attempt, by this page or in the background: go back to the lot once the record is in.
+    document.addEventListener("outbox", async () => {
+      if (!sending) return;
       const item = await one(sending);
-      if (!item) { form.submit(); return; }  // the server refused it: show its form with what to correct
+      if (!item) return;
       if (item.state === "sent") {
-        sessionStorage.setItem("suyuan-logged", JSON.stringify(item.answer));
+        sessionStorage.setItem("suyuan-logged", JSON.stringify(item.answer || {}));
+        sending = null;
         location.assign(lotPage);
-        return;
+      } else if (item.state === "invalid") {
+        await drop(item.id);  // the server shows the form again, with what to correct next to each field
+        sending = null;
+        form.submit();
+      } else {
+        status.textContent = describe(item);
       }
-      status.textContent = item.state === "failed" ? say("failed") + item.problem : say("waiting");
-    }
-    window.addEventListener("online", () => sending && settle());
+    });
   }
 
   for (const button of document.querySelectorAll("[data-locate]")) {
@@ -173,7 +190,8 @@
   const logged = document.getElementById("logged"), answer = sessionStorage.getItem("suyuan-logged");
   if (logged && answer) {
     sessionStorage.removeItem("suyuan-logged");
-    const { advice } = JSON.parse(answer);
+    let advice = [];
+    try { advice = JSON.parse(answer).advice || []; } catch (damaged) { /* show the heading alone */ }
     logged.querySelector("ul").replaceChildren(...advice.map((text) => Object.assign(document.createElement("li"), { textContent: text })));
     logged.hidden = false;
   }

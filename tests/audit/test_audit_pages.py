@@ -33,7 +33,7 @@ def test_a_regulator_signs_in_and_reads_anomalies_lots_growers_and_recalls(farm,
     signed = sign_in(client, orchard.regulator.token)
     assert signed.status_code == 303 and signed.headers["location"] == "/audit?lang=zh"
     cookie = signed.headers["set-cookie"]
-    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and orchard.regulator.token not in cookie
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/audit" in cookie and orchard.regulator.token not in cookie
     anomalies = client.get("/audit?lang=zh")
     assert anomalies.status_code == 200 and anomalies.headers["cache-control"] == "no-store"
     seen = text_of(anomalies.text)

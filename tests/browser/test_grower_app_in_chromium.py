@@ -141,3 +141,16 @@ def test_a_mistake_found_by_the_server_comes_back_next_to_its_field(live: Live, 
     expect(page.get_by_label("数量", exact=True)).to_have_value("30")  # nothing typed is lost
     shoot(page, "grower-mistake-zh")
     assert [r.get("type") for r in records(live, lot)] == [None]
+
+
+def test_a_photo_the_server_refuses_is_said_at_once_and_not_retried(live: Live, new_phone_page, tmp_path):
+    page, lot = signed_in_with_a_lot(live, new_phone_page, "吴八", "核桃")
+    page.get_by_role("link", name="田间观察").click()
+    fake = tmp_path / "IMG_0001.jpg"
+    fake.write_bytes(b"this is not a photo at all" * 100)
+    page.get_by_label("照片").set_input_files(str(fake))
+    expect(page.locator("#photo-state")).to_have_text("照片无法使用，请重新拍一张再记一次")
+    page.get_by_label("看到了什么").fill("核桃青皮开裂")
+    page.get_by_role("button", name="保存").click()
+    expect(page.locator("#submit-state")).to_have_text("照片无法使用，请重新拍一张再记一次")
+    assert [r.get("type") for r in records(live, lot)] == [None]

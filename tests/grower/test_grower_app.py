@@ -10,6 +10,7 @@ import pytest
 from ..conftest import ADMIN_TOKEN
 from ..public.orchard import HARVEST_PHOTO
 from ..public.test_lot_page import text_of
+from traceability.models import Plot
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
@@ -24,10 +25,16 @@ def card_for(client, grower_id: str, headers=ADMIN) -> dict:
 def signed_in(client, farm, name="王秀英"):
     grower = farm.grower(name)
     link = card_for(client, grower.id)["url"].removeprefix("http://testserver")
-    assert "王秀英" in client.get(link).text or name in client.get(link).text  # the link only asks
-    response = client.post(link, follow_redirects=False)
-    assert response.status_code == 303 and response.headers["location"].startswith("/grower")
+    response = redeem(client, link)
+    assert response.status_code == 303 and response.headers["location"].startswith("/grower?")
     return grower
+
+
+def redeem(client, link: str):
+    """What a phone does with a card: open the link (which only asks), then tap the button."""
+    asked = client.get(link)
+    assert asked.status_code == 200
+    return client.post(link, data={"nonce": hidden(asked.text, "nonce")}, follow_redirects=False)
 
 
 def hidden(html: str, name: str) -> str:
@@ -43,11 +50,11 @@ def test_a_card_signs_a_phone_in_once_and_a_new_card_ends_old_sessions(farm, cli
     assert card.status_code == 200 and "溯源登录卡" in card.text and "王秀英" in card.text
     assert client.get(first["card"].removeprefix("http://testserver") + "/qr.svg").headers["content-type"] == "image/svg+xml"
 
-    signed = client.post(path, follow_redirects=False)
+    signed = redeem(client, path)
     cookie = signed.headers["set-cookie"]
-    assert "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/grower" in cookie
     assert "我的批次" in client.get("/grower").text
-    again = client.post(path)  # one time only
+    again = client.get(path)  # one time only
     assert again.status_code == 401 and "这张卡已不能使用" in again.text
 
     card_for(client, grower.id)  # a new card: the phone signed in with the old one is out
@@ -85,8 +92,10 @@ def test_a_grower_makes_a_lot_and_logs_a_harvest_with_a_photo(farm, client):
         "quantity": "1200", "unit": "jin", "note": "晴天采摘", "lat": "", "lon": "",
     }
     photo = {"photo": ("DSCN0010.jpg", HARVEST_PHOTO.read_bytes(), "image/jpeg")}
-    logged = client.post(f"/grower/lots/{lot}/events", data=fields, files=photo)
-    assert logged.status_code == 201 and "已记录" in logged.text
+    logged = client.post(f"/grower/lots/{lot}/events", data=fields, files=photo, follow_redirects=False)
+    assert logged.status_code == 303  # then the lot: a reload does not send the form again
+    logged = client.get(logged.headers["location"])
+    assert "已记录" in logged.text
     assert "这条记录是在事后很久才补记的" in logged.text  # the photo's 2008 date became the record's: advice, kindly
     records = client.get(f"/api/v1/batches/{lot}").json()["records"]
     harvest = records[-1]["record"]["payload"]
@@ -94,8 +103,8 @@ def test_a_grower_makes_a_lot_and_logs_a_harvest_with_a_photo(farm, client):
     assert harvest["occurred_at"] == "2008-10-22T16:28:00+08:00"  # filled from the photo, the field left as drawn
     assert len(harvest["evidence"]) == 1
     # The same form sent again (a retry on a weak network) appends nothing.
-    again = client.post(f"/grower/lots/{lot}/events", data=fields, files=photo)
-    assert again.status_code == 201
+    again = client.post(f"/grower/lots/{lot}/events", data=fields, files=photo, follow_redirects=False)
+    assert again.status_code == 303
     assert len(client.get(f"/api/v1/batches/{lot}").json()["records"]) == len(records)
     public = text_of(client.get(f"/b/{lot}").text)
     assert "采收" in public and "1,200 斤" in public and "2008年10月22日" in public
@@ -105,6 +114,8 @@ def test_a_grower_makes_a_lot_and_logs_a_harvest_with_a_photo(farm, client):
     ("harvest", {"quantity": "-3", "unit": "jin"}, ["请填写数量：大于 0 的数。"]),
     ("harvest", {"quantity": "", "unit": "jin"}, ["请填写数量：大于 0 的数。"]),
     ("pesticide", {"product": "吡虫啉"}, ["请选择农药标签上写的安全间隔期。"]),
+    ("pesticide", {"product": "吡虫啉", "phi_days_other": "400"}, ["请选择农药标签上写的安全间隔期。"]),
+    ("harvest", {"quantity": "5", "unit": "kg", "occurred_at": "0001-01-01T00:00", "tz_offset": "840"}, ["请填写发生的日期和时间"]),
     ("packing", {"quantity": "10", "unit": "kg", "package_count": "2.5"}, ["请填写件数：整数。"]),
     ("observation", {"note": ""}, ["请写几句话（最多 2000 字）。"]),
     ("harvest", {"quantity": "5", "unit": "kg", "occurred_at": "2099-01-01T08:00"}, ["不能晚于现在"]),
@@ -148,3 +159,65 @@ def test_without_a_session_the_app_asks_for_the_card(client):
     assert page.status_code == 200 and "用登记卡登录" in page.text and "不用输入密码" in page.text
     assert client.get("/grower/lots/new").status_code == 200 and "用登记卡登录" in client.get("/grower/lots/new").text
     assert client.get("/grower/login/nonsense").status_code == 401
+
+
+def test_a_cards_code_is_no_credential_and_a_sign_in_needs_its_own_page(farm, client):
+    grower = farm.grower("王秀英")
+    code = card_for(client, grower.id)["url"].rsplit("/", 1)[1]
+    as_bearer = client.post("/api/v1/batches", json={"product": "苹果"}, headers={"Authorization": f"Bearer {code}"})
+    assert as_bearer.status_code == 401
+    client.cookies.set("suyuan_grower", code, path="/grower")
+    assert "用登记卡登录" in client.get("/grower").text
+    client.cookies.clear()
+    # A form on another site posting the code (without the sign-in page's own cookie) signs nobody in.
+    forged = client.post(f"/grower/login/{code}", data={"nonce": "guess"}, follow_redirects=False)
+    assert forged.status_code == 303 and forged.headers["location"].startswith(f"/grower/login/{code}")
+    assert "suyuan_grower" not in client.cookies
+    assert redeem(client, f"/grower/login/{code}").status_code == 303  # the card still works for its grower
+
+
+def test_signing_out_needs_the_sessions_own_form(farm, client):
+    signed_in(client, farm)
+    assert client.post("/grower/sign-out", data={"csrf": "forged"}, follow_redirects=False).status_code == 303
+    assert "我的批次" in client.get("/grower").text  # still signed in
+    home = client.get("/grower").text
+    client.post("/grower/sign-out", data={"csrf": hidden(home, "csrf")})
+    assert "用登记卡登录" in client.get("/grower").text
+
+
+def test_a_lot_made_from_several_lots_keeps_them_all_and_a_refused_lot_leaves_no_plot(farm, client, context):
+    signed_in(client, farm)
+    first, second = _lot(client), _lot(client)
+    form = client.get("/grower/lots/new").text
+    base = {"csrf": hidden(form, "csrf"), "product": "苹果礼盒", "plot_name": "包装棚", "plot_lat": "35.1", "plot_lon": "109.4"}
+    refused = client.post("/grower/lots", data={**base, "idempotency_key": "k1", "from": [first, second], f"qty-{first}": "-1", f"unit-{first}": "kg", f"qty-{second}": "5", f"unit-{second}": "kg"})
+    assert refused.status_code == 422 and "请勾选原料批次，并填写各用了多少。" in refused.text
+    with context.sessions() as session:
+        assert session.query(Plot).count() == 0  # nothing was stored
+    made = client.post("/grower/lots", data={**base, "idempotency_key": "k2", "from": [first, second], f"qty-{first}": "10", f"unit-{first}": "jin", f"qty-{second}": "5", f"unit-{second}": "kg"}, follow_redirects=False)
+    lot = made.headers["location"].split("/")[3].split("?")[0]
+    inputs = client.get(f"/api/v1/batches/{lot}").json()["inputs"]
+    assert inputs == [{"lot": first, "quantity": 10, "unit": "jin"}, {"lot": second, "quantity": 5, "unit": "kg"}]
+
+
+def test_a_form_sent_again_with_other_values_is_told_kindly(farm, client):
+    signed_in(client, farm)
+    lot = _lot(client)
+    form = client.get(f"/grower/lots/{lot}/log/harvest").text
+    fields = {"csrf": hidden(form, "csrf"), "idempotency_key": hidden(form, "idempotency_key"), "type": "harvest", "occurred_at": "2026-09-19T08:00", "unit": "jin"}
+    assert client.post(f"/grower/lots/{lot}/events", data={**fields, "quantity": "120"}, follow_redirects=False).status_code == 303
+    changed = client.post(f"/grower/lots/{lot}/events", data={**fields, "quantity": "1200"})
+    assert changed.status_code == 422 and "这张表已经提交过了" in changed.text
+    as_script = client.post(f"/grower/lots/{lot}/events", data={**fields, "quantity": "1200"}, headers={"Accept": "application/json"})
+    assert as_script.json()["error"]["code"] == "already_sent" and "这张表已经提交过了" in as_script.json()["error"]["message"]
+
+
+def test_a_pesticide_interval_not_among_the_common_ones_can_be_written(farm, client):
+    signed_in(client, farm)
+    lot = _lot(client)
+    form = client.get(f"/grower/lots/{lot}/log/pesticide").text
+    data = {"csrf": hidden(form, "csrf"), "idempotency_key": hidden(form, "idempotency_key"), "type": "pesticide",
+            "occurred_at": "2026-09-19T08:00", "product": "多菌灵", "phi_days_other": "45"}
+    assert client.post(f"/grower/lots/{lot}/events", data=data, follow_redirects=False).status_code == 303
+    spray = client.get(f"/api/v1/batches/{lot}").json()["records"][-1]["record"]["payload"]
+    assert spray["data"]["phi_days"] == 45 and spray["data"]["kind"] == "pesticide"

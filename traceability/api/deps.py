@@ -14,7 +14,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from .. import web_sessions
 from ..actors import Actor, authenticate, token_hash
 from ..context import Context
 from ..errors import ApiError
@@ -90,9 +89,9 @@ class SignInNeeded(Exception):
         self.response = response
 
 
-async def browser_session(request: Request, context: Context, roles: frozenset[str]) -> BrowserSession | None:
+async def browser_session(request: Request, context: Context, cookie: str, roles: frozenset[str]) -> BrowserSession | None:
     """The signed-in actor behind the session cookie, if it has one of `roles`."""
-    token = request.cookies.get(web_sessions.COOKIE)
+    token = request.cookies.get(cookie)
     if not token:
         return None
     actor = context.actors.get(token_hash(token))

@@ -41,7 +41,7 @@ def _lang(request: Request, lang: str | None) -> str:
 
 
 async def _signed_in(request: Request, context: ContextDep, lang: LangQuery = None) -> BrowserSession:
-    found = await browser_session(request, context, frozenset({"regulator"}))
+    found = await browser_session(request, context, web_sessions.AUDIT_COOKIE, frozenset({"regulator"}))
     if found is None:
         raise SignInNeeded(RedirectResponse(f"/audit/sign-in?lang={_lang(request, lang)}", status_code=303))
     return found
@@ -82,17 +82,20 @@ def sign_in(request: Request, context: ContextDep, token: Annotated[str, Form(ma
         error = message(chosen, "bad_regulator_token")
         return _page("sign_in", chosen, status=401, error=error)
     response = RedirectResponse(f"/audit?lang={chosen}", status_code=303)
-    response.set_cookie(web_sessions.COOKIE, web_sessions.start(context, actor), **web_sessions.cookie_options(context))
+    response.set_cookie(
+        web_sessions.AUDIT_COOKIE, web_sessions.start(context, actor), **web_sessions.cookie_options(context, web_sessions.AUDIT_PATH)
+    )
     return response
 
 
 @router.post("/sign-out")
 def sign_out(request: Request, context: ContextDep, csrf: Annotated[str, Form(max_length=100)] = "") -> Response:
-    token = request.cookies.get(web_sessions.COOKIE)
-    if token and web_sessions.csrf_ok(token, csrf):
-        web_sessions.end(context, token)
+    token = request.cookies.get(web_sessions.AUDIT_COOKIE)
+    if not (token and web_sessions.csrf_ok(token, csrf)):
+        return RedirectResponse("/audit", status_code=303)  # a page of another site cannot sign anyone out
+    web_sessions.end(context, token)
     response = RedirectResponse("/audit/sign-in", status_code=303)
-    response.delete_cookie(web_sessions.COOKIE, path="/")
+    response.delete_cookie(web_sessions.AUDIT_COOKIE, path=web_sessions.AUDIT_PATH)
     return response
 
 

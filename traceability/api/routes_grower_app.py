@@ -9,6 +9,7 @@ hand or by the script, never appends twice.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -25,11 +26,10 @@ from starlette.datastructures import UploadFile
 
 from public_pages import i18n
 from public_pages.qr import qr_svg
-from public_pages.render import ADVICE, GROWER_CONTENT_SECURITY_POLICY, render_grower
+from public_pages.render import ADVICE, GROWER_CONTENT_SECURITY_POLICY, field_message, render_grower
 from signing.ledger import LOT_PATTERN
 
 from .. import audit, grower_forms, photos, web_sessions
-from ..actors import Actor
 from ..batches import append_event, create_batch, create_plot
 from ..context import Context
 from ..errors import ApiError
@@ -61,7 +61,7 @@ def _page(template: str, lang: str, status: int = 200, **values) -> Response:
 
 
 async def _signed_in(request: Request, context: ContextDep, lang: LangQuery = None) -> BrowserSession:
-    found = await browser_session(request, context, frozenset({"grower", "cooperative"}))
+    found = await browser_session(request, context, web_sessions.GROWER_COOKIE, frozenset({"grower", "cooperative"}))
     if found is None:
         wants_json = "application/json" in request.headers.get("accept", "")
         raise SignInNeeded(_json_error(401, "signed_out") if wants_json else _signed_out(_lang(request, lang)))
@@ -98,17 +98,28 @@ def login_page(request: Request, context: ContextDep, code: str, lang: LangQuery
     if holder is None:
         return _signed_out(chosen, used=True)
     # Opening the link only asks: chat apps open links to preview them, and must not use the card up.
-    return _page("login", chosen, name=holder.name, code=code, who=None)
+    nonce = uuid.uuid4().hex
+    response = _page("login", chosen, name=holder.name, code=code, nonce=nonce, who=None)
+    response.set_cookie(web_sessions.LOGIN_NONCE_COOKIE, nonce, **web_sessions.cookie_options(context, web_sessions.GROWER_PATH))
+    return response
 
 
 @router.post("/login/{code}")
-def login(request: Request, context: ContextDep, code: str, lang: LangQuery = None) -> Response:
+async def login(request: Request, context: ContextDep, code: str, lang: LangQuery = None) -> Response:
     chosen = _lang(request, lang)
+    fields, _ = await _form(request)
+    nonce = request.cookies.get(web_sessions.LOGIN_NONCE_COOKIE)
+    # Only the sign-in page itself may post here: a form on another site cannot sign this phone into its card.
+    if not nonce or not hmac.compare_digest(nonce, fields.get("nonce", "")):
+        return RedirectResponse(f"/grower/login/{code[:100]}?lang={chosen}", status_code=303)
     token = web_sessions.redeem_login(context, code[:100])
     if token is None:
         return _signed_out(chosen, used=True)
     response = RedirectResponse(f"/grower?lang={chosen}", status_code=303)
-    response.set_cookie(web_sessions.COOKIE, token, **{**web_sessions.cookie_options(context), "max_age": int(web_sessions.GROWER_LIFETIME.total_seconds())})
+    response.set_cookie(
+        web_sessions.GROWER_COOKIE, token, **web_sessions.cookie_options(context, web_sessions.GROWER_PATH, web_sessions.GROWER_LIFETIME)
+    )
+    response.delete_cookie(web_sessions.LOGIN_NONCE_COOKIE, path=web_sessions.GROWER_PATH)
     return response
 
 
@@ -133,12 +144,12 @@ def card_qr(context: ContextDep, code: str) -> Response:
 
 @router.post("/sign-out")
 async def sign_out(request: Request, context: ContextDep) -> Response:
-    token = request.cookies.get(web_sessions.COOKIE)
+    token = request.cookies.get(web_sessions.GROWER_COOKIE)
     fields, _ = await _form(request)
-    if token and web_sessions.csrf_ok(token, fields.get("csrf")):
-        web_sessions.end(context, token)
     response = RedirectResponse("/grower", status_code=303)
-    response.delete_cookie(web_sessions.COOKIE, path="/")
+    if token and web_sessions.csrf_ok(token, fields.get("csrf")):  # a page of another site cannot sign anyone out
+        web_sessions.end(context, token)
+        response.delete_cookie(web_sessions.GROWER_COOKIE, path=web_sessions.GROWER_PATH)
     return response
 
 
@@ -165,6 +176,7 @@ async def new_lot_form(request: Request, context: ContextDep, signed: Grower, la
 
 async def _new_lot_page(context: Context, signed: BrowserSession, lang: str, form: dict, errors: list[str], status: int = 200) -> Response:
     actor = signed.actor
+
     def load() -> dict:
         with context.sessions() as session:
             plots = session.execute(select(Plot.id, Plot.name).where(Plot.owner_id == actor.id).order_by(Plot.created_at)).all()
@@ -184,39 +196,50 @@ async def create_lot(request: Request, context: ContextDep, signed: Grower, lang
     if not web_sessions.csrf_ok(token, fields.get("csrf")):
         return _page("signed_out", chosen, status=403, used=True, who=None)
 
+    sources = (await request.form()).getlist("from")
+
     def create() -> str:
+        inputs = [
+            {"lot": source, "quantity": fields.get(f"qty-{source}") or 0, "unit": fields.get(f"unit-{source}", "")}
+            for source in sources
+        ]
         plot_id = fields.get("plot_id") or None
+        new_plot = None
         if fields.get("plot_name"):
             try:
-                plot = PlotIn(name=fields["plot_name"], lat=float(fields.get("plot_lat", "")), lon=float(fields.get("plot_lon", "")))
+                new_plot = PlotIn(name=fields["plot_name"], lat=float(fields.get("plot_lat", "")), lon=float(fields.get("plot_lon", "")))
             except ValueError:
                 raise FormErrors(["plot"]) from None
-            plot_id = create_plot(context, actor, plot, _key(actor, fields, "plot")).body["plot_id"]
-        inputs = []
-        for source in (v for k, v in fields.items() if k == "from"):
-            quantity = fields.get(f"qty-{source}", "")
-            inputs.append({"lot": source, "quantity": quantity or 0, "unit": fields.get(f"unit-{source}", "")})
+        grower_forms.batch_from_form(fields, plot_id, inputs)  # refused here, nothing was stored
+        if new_plot is not None:
+            plot_id = create_plot(context, actor, new_plot, _key(fields, "plot")).body["plot_id"]
         body = grower_forms.batch_from_form(fields, plot_id, inputs)
         with context.sessions() as session:
-            return create_batch(session, context, actor, body, _key(actor, fields, "lot")).body["lot"]
+            return create_batch(session, context, actor, body, _key(fields, "lot")).body["lot"]
 
     try:
         lot = await run_in_threadpool(create)
     except FormErrors as exc:
         return await _new_lot_page(context, signed, chosen, fields, exc.fields, status=422)
     except ApiError as exc:
-        return await _new_lot_page(context, signed, chosen, fields, ["plot" if "plot" in exc.code else "inputs" if "lot" in exc.code else "form"], status=422)
+        field = {"unknown_plot": "plot", "unknown_lot": "inputs", "idempotency_key_reused": "already_sent"}.get(exc.code, "form")
+        return await _new_lot_page(context, signed, chosen, fields, [field], status=422)
     return RedirectResponse(f"/grower/lots/{lot}?lang={chosen}", status_code=303)
 
 
 @router.get("/lots/{lot}")
-async def lot_page(request: Request, context: ContextDep, signed: Grower, lot: str, lang: LangQuery = None) -> Response:
-    chosen = _lang(request, lang)
-    return await _lot_page(context, signed, chosen, lot)
+async def lot_page(
+    request: Request, context: ContextDep, signed: Grower, lot: str, lang: LangQuery = None,
+    logged: Annotated[int | None, Query(ge=0, le=2**31)] = None, advice: Annotated[str, Query(max_length=500)] = "",
+) -> Response:
+    """A lot; after a record was logged without the script, with what was logged and the advice about it."""
+    codes = [code for code in advice.split(",") if code in ADVICE]
+    return await _lot_page(context, signed, _lang(request, lang), lot, done=logged, advice_codes=codes)
 
 
 async def _lot_page(context: Context, signed: BrowserSession, lang: str, lot: str, done: int | None = None, advice_codes=(), status: int = 200) -> Response:
     actor = signed.actor
+
     def load() -> dict | None:
         with context.sessions() as session:
             batch = session.get(Batch, lot) if LOT_PATTERN.fullmatch(lot) else None
@@ -254,6 +277,7 @@ async def event_form(request: Request, context: ContextDep, signed: Grower, lot:
 
 async def _event_page(context: Context, signed: BrowserSession, lang: str, lot: str, kind: str, form: dict, errors: list[str], status: int = 200) -> Response:
     actor = signed.actor
+
     def load():
         with context.sessions() as session:
             batch = session.get(Batch, lot) if LOT_PATTERN.fullmatch(lot) else None
@@ -276,13 +300,13 @@ async def _event_page(context: Context, signed: BrowserSession, lang: str, lot: 
 async def log_event(request: Request, context: ContextDep, signed: Grower, lot: str, lang: LangQuery = None) -> Response:
     chosen = _lang(request, lang)
     wants_json = "application/json" in request.headers.get("accept", "")
-    actor, token = signed.actor, signed.token
+    actor = signed.actor
     fields, photo = await _form(request)
-    csrf = fields.get("csrf") or request.headers.get("x-csrf-token")
-    if not web_sessions.csrf_ok(token, csrf):
-        return _json_error(403, "form_expired") if wants_json else _page("signed_out", chosen, status=403, used=True, who=None)
+    # The script's header first: a record kept on the phone may carry the field of an older session.
+    if not web_sessions.csrf_ok(signed.token, request.headers.get("x-csrf-token") or fields.get("csrf")):
+        return _json_error(403, "form_expired", chosen) if wants_json else _page("signed_out", chosen, status=403, used=True, who=None)
     kind = fields.get("type", "")
-    key = request.headers.get("idempotency-key") or fields.get("idempotency_key")
+    fields["idempotency_key"] = request.headers.get("idempotency-key") or fields.get("idempotency_key", "")
 
     def log() -> dict:
         evidence = [sha for sha in fields.get("evidence", "").split(",") if sha]
@@ -297,26 +321,36 @@ async def log_event(request: Request, context: ContextDep, signed: Grower, lot: 
             # Without JavaScript nobody filled "when" from the photo: do it when it was left as drawn.
             if uploaded["exif"].get("taken_at") and fields.get("occurred_at") == fields.get("drawn_at"):
                 fields["occurred_at"] = uploaded["exif"]["taken_at"][:16]
+        # Kept in the form, so that a form sent back to correct a field keeps its photo.
+        fields["evidence"] = ",".join(dict.fromkeys(evidence))
         event = grower_forms.event_from_form(kind, fields, list(dict.fromkeys(evidence)))
         try:
-            outcome = append_event(context, actor, lot, event, _key(actor, fields | {"idempotency_key": key or ""}, "event"))
+            outcome = append_event(context, actor, lot, event, _key(fields, f"event:{lot}"))
         except ApiError as exc:
-            if exc.code == "future_time":
-                raise FormErrors(["occurred_at"]) from None
-            if exc.code == "unknown_photo":
-                raise FormErrors(["photo"]) from None
-            raise
+            raise FormErrors([_ERROR_FIELDS.get(exc.code, "form")]) from None
         return {**outcome.body, "codes": found + [w["code"] for w in outcome.body.get("warnings", [])]}
 
     try:
         answer = await run_in_threadpool(log)
     except FormErrors as exc:
         if wants_json:
-            return JSONResponse({"error": {"code": "invalid", "fields": exc.fields}}, status_code=422)
+            return _json_error(422, exc.fields[0], chosen, fields=exc.fields)
         return await _event_page(context, signed, chosen, lot, kind, fields, exc.fields, status=422)
     if wants_json:
         return JSONResponse({"index": answer["index"], "seq": answer["seq"], "advice": [_advice(chosen, c) for c in answer["codes"]]}, status_code=201)
-    return await _lot_page(context, signed, chosen, lot, done=answer["seq"], advice_codes=answer["codes"], status=201)
+    # Post, then redirect: a reload of the page shows the lot, it does not send the form again.
+    advice = ",".join(dict.fromkeys(answer["codes"]))
+    return RedirectResponse(f"/grower/lots/{lot}?lang={chosen}&logged={answer['seq']}&advice={advice}", status_code=303)
+
+
+# What the append's refusals mean on the grower's form.
+_ERROR_FIELDS = {
+    "future_time": "occurred_at",
+    "unknown_photo": "photo",
+    "idempotency_key_reused": "already_sent",
+    "not_your_lot": "form",
+    "unknown_lot": "form",
+}
 
 
 @router.post("/photos")
@@ -344,15 +378,16 @@ def _advice(lang: str, code: str) -> str:
     return i18n.translations(lang).gettext(ADVICE.get(code, ADVICE["backdated"]))
 
 
-def _json_error(status: int, code: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code}}, status_code=status)
+def _json_error(status: int, code: str, lang: str = i18n.DEFAULT, **extra) -> JSONResponse:
+    """For the script: the code, and a sentence to show the grower."""
+    return JSONResponse({"error": {"code": code, "message": field_message(lang, code), **extra}}, status_code=status)
 
 
-def _key(actor: Actor, fields: dict, what: str) -> IdempotencyKey | None:
+def _key(fields: dict, what: str) -> IdempotencyKey | None:
     """The form's idempotency key: a form sent twice (a retry, a double tap) appends once."""
     key = fields.get("idempotency_key")
     if not key:
         return None
-    content = {k: v for k, v in fields.items() if k not in ("csrf", "evidence", "drawn_at")}
+    content = {k: v for k, v in fields.items() if k not in ("csrf", "drawn_at", "tz_offset")}
     digest = hashlib.sha256(json.dumps([what, content], sort_keys=True).encode()).digest()
     return IdempotencyKey(f"{what}:{key[:200]}", digest)
