@@ -64,6 +64,7 @@ def demo(
     for label, lot in seeded.lots.items():
         console.print(f"  {label}: {base}/b/{lot}   (English: ?lang=en; QR: /b/{lot}/qr.svg; labels: /b/{lot}/labels)")
     console.print(f"  Regulators: {base}/audit (sign in with the regulator token in the file below)")
+    console.print(f"  Grower app: {_demo_card(context, seeded)} (王秀英's sign-in card: open the link on it)")
     console.print(f"  Log checkpoint: {base}/log/checkpoint")
     console.print(f"  API reference: {base}/docs")
     console.print(f"  Tokens of the demo accounts: {seeded.tokens_file}")
@@ -125,6 +126,19 @@ def _verify_server(server: str, verifier: Verifier, state: Path | None) -> None:
     console.print(f"[green]✓[/green] {report.lots} lot chains unbroken")
     console.print("[green]✓[/green] entries hash to the checkpoint's root")
     console.print("[bold green]log verified[/bold green]")
+
+
+def _demo_card(context, seeded) -> str:
+    """A fresh sign-in card for the demo grower (it ends the sessions of the last one)."""
+    import json
+
+    from .actors import ADMIN, authenticate
+    from .web_sessions import issue_login_link
+
+    token = json.loads(seeded.tokens_file.read_text(encoding="utf-8"))["tokens"]["grower"]
+    with context.sessions() as session:
+        grower = authenticate(session, context, token)
+    return issue_login_link(context, ADMIN, grower.id)["card"]
 
 
 def _settings():
