@@ -10,22 +10,40 @@ showed when that record arrived. The rules:
 - `quantity_exceeds_harvest`: more packed from a lot, or more taken from it into derived
   lots, than was harvested into it (or taken into it from its own inputs). Masses are
   compared in kilograms (1 斤 = 0.5 kg); boxes and pieces only with boxes and pieces.
+
+The rules read `lot_facts`, one indexed row per planting, spray, harvest and packing, so a
+check costs the same on a lot's thousandth record as on its first.
 """
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .findings import Finding
-from .models import BatchInput, LogEntry
+from .models import BatchInput, LotFact
 
 KILOGRAMS = {"kg": 1.0, "g": 0.001, "t": 1000.0, "jin": 0.5}
-UNIT_WORDS = {"kg": "kg", "g": "g", "t": "t", "jin": "jin", "box": "boxes", "piece": "pieces"}
+UNIT_WORDS = {"kg": "kg", "box": "boxes", "piece": "pieces"}
+
+
+def fact_of(lot: str, index: int, event_type: str, occurred: datetime, data: dict) -> LotFact | None:
+    """The row the rules keep of a record, if they need one."""
+    at = occurred.astimezone(UTC)
+    if event_type == "planting":
+        return LotFact(lot=lot, kind="planting", idx=index, occurred_at=at)
+    if event_type == "input" and data.get("kind") == "pesticide" and data.get("phi_days") is not None:
+        return LotFact(
+            lot=lot, kind="pesticide", idx=index, occurred_at=at,
+            safe_from=at + timedelta(days=data["phi_days"]), label=data["product"][:200],
+        )
+    if event_type in ("harvest", "packing"):
+        family, amount = _family(data["quantity"], data["unit"])
+        return LotFact(lot=lot, kind=event_type, idx=index, occurred_at=at, amount=amount, family=family)
+    return None
 
 
 def event_anomalies(
@@ -39,27 +57,36 @@ def event_anomalies(
             f"this {event_type} was recorded {late.days} days after the date it claims ({occurred.date()}); "
             "records are meant to be made when the work is done",
         ))
-    if event_type in ("harvest", "input", "planting"):
-        history = _history(session, lot, ("harvest", "input", "planting"))
-        if event_type == "harvest":
-            findings += _phi(occurred, [e for e in history if _is_pesticide(e)])
-            findings += [
-                Finding("harvest_before_planting", f"harvest dated {occurred.date()}, before the planting dated {_at(p).date()}")
-                for p in history if p["type"] == "planting" and _at(p) > occurred
-            ][:1]
-        elif event_type == "input" and data.get("kind") == "pesticide":
-            spray = {"type": "input", "occurred_at": occurred.isoformat(), "data": data}
-            findings += [f for h in history if h["type"] == "harvest" for f in _phi(_at(h), [spray])][:1]
-        elif event_type == "planting":
-            findings += [
-                Finding("harvest_before_planting", f"planting dated {occurred.date()}, after a harvest dated {_at(h).date()}")
-                for h in history if h["type"] == "harvest" and _at(h) < occurred
-            ][:1]
-    if event_type == "packing":
-        packed = _totals(
-            [(e["data"]["quantity"], e["data"]["unit"]) for e in _history(session, lot, ("packing",))]
-            + [(data["quantity"], data["unit"])]
-        )
+    at = occurred.astimezone(UTC)
+    facts = select(LotFact).where(LotFact.lot == lot)
+    if event_type == "harvest":
+        spray = session.execute(
+            facts.where(LotFact.kind == "pesticide", LotFact.occurred_at <= at, LotFact.safe_from > at).order_by(LotFact.idx).limit(1)
+        ).scalar()
+        if spray is not None:
+            findings.append(_phi(occurred, spray.label, _utc(spray.occurred_at), _utc(spray.safe_from)))
+        planting = session.execute(facts.where(LotFact.kind == "planting", LotFact.occurred_at > at).order_by(LotFact.idx).limit(1)).scalar()
+        if planting is not None:
+            findings.append(Finding(
+                "harvest_before_planting", f"harvest dated {occurred.date()}, before the planting dated {_utc(planting.occurred_at).date()}"
+            ))
+    elif event_type == "input" and data.get("kind") == "pesticide" and data.get("phi_days") is not None:
+        safe_from = at + timedelta(days=data["phi_days"])
+        harvest = session.execute(
+            facts.where(LotFact.kind == "harvest", LotFact.occurred_at >= at, LotFact.occurred_at < safe_from).order_by(LotFact.idx).limit(1)
+        ).scalar()
+        if harvest is not None:
+            findings.append(_phi(_utc(harvest.occurred_at), data["product"], at, safe_from))
+    elif event_type == "planting":
+        harvest = session.execute(facts.where(LotFact.kind == "harvest", LotFact.occurred_at < at).order_by(LotFact.idx).limit(1)).scalar()
+        if harvest is not None:
+            findings.append(Finding(
+                "harvest_before_planting", f"planting dated {occurred.date()}, after a harvest dated {_utc(harvest.occurred_at).date()}"
+            ))
+    elif event_type == "packing":
+        family, amount = _family(data["quantity"], data["unit"])
+        packed = _sums(session, lot, "packing")
+        packed[family] = packed.get(family, 0.0) + amount
         findings += _exceeds(session, lot, packed, "packed from")
     return findings
 
@@ -70,26 +97,26 @@ def batch_anomalies(session: Session, lot: str, inputs: list[dict]) -> list[Find
     for item in inputs:
         source = item["lot"]
         taken = session.execute(
-            select(BatchInput.quantity, BatchInput.unit).where(BatchInput.input_lot == source, BatchInput.lot != lot)
+            select(BatchInput.unit, func.sum(BatchInput.quantity)).where(BatchInput.input_lot == source).group_by(BatchInput.unit)
         ).all()
-        totals = _totals([*taken, (item["quantity"], item["unit"])])
+        totals = _totals([*((quantity, unit) for unit, quantity in taken), (item["quantity"], item["unit"])])
         findings += _exceeds(session, source, totals, f"taken into lot {lot} and other lots from")
     return findings
 
 
 def _exceeds(session: Session, lot: str, used: dict[str, float], doing: str) -> list[Finding]:
     available = _available(session, lot)
-    for unit, amount in used.items():
+    for family, amount in used.items():
         if not available:
             return [Finding(
                 "quantity_exceeds_harvest",
-                f"{_amount(amount, unit)} {doing} lot {lot}, which has no harvest record and no input lots",
+                f"{_amount(amount, family)} {doing} lot {lot}, which has no harvest record and no input lots",
             )]
         # Boxes against kilograms say nothing either way.
-        if unit in available and amount > available[unit] + 1e-9:
+        if family in available and amount > available[family] + 1e-9:
             return [Finding(
                 "quantity_exceeds_harvest",
-                f"{_amount(amount, unit)} {doing} lot {lot}, which holds only {_amount(available[unit], unit)} "
+                f"{_amount(amount, family)} {doing} lot {lot}, which holds only {_amount(available[family], family)} "
                 "by its harvest records and inputs",
             )]
     return []
@@ -97,49 +124,47 @@ def _exceeds(session: Session, lot: str, used: dict[str, float], doing: str) -> 
 
 def _available(session: Session, lot: str) -> dict[str, float]:
     """What a lot holds: its harvests and what it was made from, by unit family."""
-    harvested = [(e["data"]["quantity"], e["data"]["unit"]) for e in _history(session, lot, ("harvest",))]
+    held = _sums(session, lot, "harvest")
     taken_in = session.execute(select(BatchInput.quantity, BatchInput.unit).where(BatchInput.lot == lot)).all()
-    return _totals([*harvested, *taken_in])
+    for family, amount in _totals(taken_in).items():
+        held[family] = held.get(family, 0.0) + amount
+    return held
+
+
+def _sums(session: Session, lot: str, kind: str) -> dict[str, float]:
+    rows = session.execute(
+        select(LotFact.family, func.sum(LotFact.amount)).where(LotFact.lot == lot, LotFact.kind == kind).group_by(LotFact.family)
+    )
+    return {family: total for family, total in rows}
+
+
+def _family(quantity: float, unit: str) -> tuple[str, float]:
+    """Every mass in kilograms; boxes and pieces as they are."""
+    return ("kg", quantity * KILOGRAMS[unit]) if unit in KILOGRAMS else (unit, quantity)
 
 
 def _totals(amounts) -> dict[str, float]:
-    """Sums by family: every mass in kilograms under "kg"; boxes and pieces as they are."""
     totals: dict[str, float] = defaultdict(float)
     for quantity, unit in amounts:
-        if unit in KILOGRAMS:
-            totals["kg"] += quantity * KILOGRAMS[unit]
-        else:
-            totals[unit] += quantity
+        family, amount = _family(quantity, unit)
+        totals[family] += amount
     return dict(totals)
 
 
-def _phi(harvested: datetime, sprays: list[dict]) -> list[Finding]:
-    for spray in sprays:
-        sprayed, days = _at(spray), spray["data"]["phi_days"]
-        if sprayed <= harvested < sprayed + timedelta(days=days):
-            waited = (harvested - sprayed).days
-            return [Finding(
-                "phi_violation",
-                f"harvested on {harvested.date()}, {waited} days after {spray['data']['product']} was sprayed on "
-                f"{sprayed.date()}; its pre-harvest interval is {days} days (safe from {(sprayed + timedelta(days=days)).date()})",
-            )]
-    return []
+def _phi(harvested: datetime, product: str, sprayed: datetime, safe_from: datetime) -> Finding:
+    days = round((safe_from - sprayed).total_seconds() / 86400)
+    waited = (harvested - sprayed).days
+    return Finding(
+        "phi_violation",
+        f"harvested on {harvested.date()}, {waited} days after {product} was sprayed on {sprayed.date()}; "
+        f"its pre-harvest interval is {days} days (safe from {safe_from.date()})",
+    )
 
 
-def _history(session: Session, lot: str, types: tuple[str, ...]) -> list[dict]:
-    rows = session.execute(
-        select(LogEntry.entry).where(LogEntry.lot == lot, LogEntry.event_type.in_(types)).order_by(LogEntry.idx)
-    ).scalars()
-    return [json.loads(entry)["payload"] for entry in rows]
+def _utc(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; every fact is stored in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _is_pesticide(event: dict) -> bool:
-    return event["type"] == "input" and event["data"].get("kind") == "pesticide" and event["data"].get("phi_days") is not None
-
-
-def _at(event: dict) -> datetime:
-    return datetime.fromisoformat(event["occurred_at"])
-
-
-def _amount(value: float, unit: str) -> str:
-    return f"{value:g} {UNIT_WORDS.get(unit, unit)}"
+def _amount(value: float, family: str) -> str:
+    return f"{value:g} {UNIT_WORDS.get(family, family)}"

@@ -14,7 +14,7 @@ from . import photos
 from .actors import Actor
 from .clock import rfc3339_utc
 from .context import Context
-from .anomalies import batch_anomalies, event_anomalies
+from .anomalies import batch_anomalies, event_anomalies, fact_of
 from .errors import ApiError
 from .findings import store
 from .identities import signing_key
@@ -155,6 +155,8 @@ def append_event(context: Context, actor: Actor, lot: str, body, idempotency: Id
         if cited:
             photos.record_citations(session, cited, lot, appended.index, actor.id)
         store(session, findings, tip.owner_id, now, lot=lot, index=appended.index)
+        if (fact := fact_of(lot, appended.index, body.type, occurred, data)) is not None:
+            session.add(fact)
         warnings = [f.as_json() for f in findings]
         return {"index": appended.index, "seq": seq, "leaf_hash": appended.leaf_hash.hex(), "warnings": warnings}
 

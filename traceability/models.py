@@ -231,3 +231,22 @@ class CredibilityWarning(Base):
     idx: Mapped[int | None] = mapped_column(BigInteger)
     sha256: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LotFact(Base):
+    """What the anomaly rules need of a lot's records, indexed: plantings, sprays with the
+    day they become safe, harvests and packings with their amount, so that a check costs
+    the same on the thousandth record of a lot as on the first."""
+
+    __tablename__ = "lot_facts"
+    __table_args__ = (Index("ix_lot_facts_lot_kind_at", "lot", "kind", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    lot: Mapped[str] = mapped_column(ForeignKey("batches.lot"))
+    kind: Mapped[str] = mapped_column(String(16))  # planting, pesticide, harvest, packing
+    idx: Mapped[int] = mapped_column(BigInteger)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # UTC
+    safe_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # a spray: the end of its interval
+    label: Mapped[str | None] = mapped_column(String(200))  # a spray: the product's name
+    amount: Mapped[float | None] = mapped_column(Float)  # a harvest or packing, in `family`
+    family: Mapped[str | None] = mapped_column(String(8))  # kg (every mass), box or piece
