@@ -63,3 +63,13 @@ def test_the_epcis_export_of_a_lot_validates_and_names_every_record(farm, client
     records = client.get(f"/api/v1/batches/{orchard.field_lot}").json()["records"] + client.get(f"/api/v1/batches/{orchard.packed_lot}").json()["records"]
     assert sorted(e["suyuan:logIndex"] for e in events) == sorted(r["index"] for r in records)
     assert all(e["eventID"].startswith("ni:///sha-256;") and e["eventID"].endswith("?ver=CBV2.0") for e in events)
+
+
+def test_where_the_grower_was_is_the_events_read_point(farm, client):
+    orchard = grow(farm)
+    farm.event(orchard.grower, orchard.field_lot, "observation", {"note": "长势良好", "place": {"lat": 35.1234567, "lon": 109.2}})
+    response = client.get("/api/v1/export/epcis", params={"lot": orchard.field_lot}, headers=orchard.regulator.headers)
+    document = json.loads(response.content)
+    Draft7Validator(SCHEMA, format_checker=Draft7Validator.FORMAT_CHECKER).validate(document)
+    observed = document["epcisBody"]["eventList"][-1]
+    assert observed["readPoint"] == {"id": "geo:35.123457,109.200000"} and "suyuan:place" not in observed

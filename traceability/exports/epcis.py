@@ -158,6 +158,9 @@ class _Events:
                 event["readPoint"] = where
             if record.type in AT_PLOT or record.type == "batch":
                 event["bizLocation"] = where
+        # Where the grower was when it happened (from the photo or the phone) is where it was read.
+        if place := record.data.get("place"):
+            event["readPoint"] = {"id": f"geo:{place['lat']:.6f},{place['lon']:.6f}"}
         return event
 
     def quantity(self, lot: str, quantity: float | None = None, unit: str | None = None) -> dict:
@@ -186,7 +189,7 @@ class _Events:
             }
         if record.evidence:
             fields["suyuan:photoSha256"] = list(record.evidence)
-        consumed = {"quantity", "unit", "package_count"} if record.type in QUANTIFIED else set()
+        consumed = {"place"} | ({"quantity", "unit", "package_count"} if record.type in QUANTIFIED else set())
         fields |= {_suyuan(key): value for key, value in record.data.items() if key not in consumed and value is not None}
         return fields
 
