@@ -101,6 +101,7 @@ def test_a_grower_makes_a_lot_and_logs_a_harvest_with_a_photo(farm, client):
     harvest = records[-1]["record"]["payload"]
     assert harvest["type"] == "harvest" and harvest["data"]["quantity"] == 1200 and harvest["data"]["unit"] == "jin"
     assert harvest["occurred_at"] == "2008-10-22T16:28:00+08:00"  # filled from the photo, the field left as drawn
+    assert harvest["data"]["place"] == {"lat": 43.467448, "lon": 11.885127}  # and the place, left empty
     assert len(harvest["evidence"]) == 1
     # The same form sent again (a retry on a weak network) appends nothing.
     again = client.post(f"/grower/lots/{lot}/events", data=fields, files=photo, follow_redirects=False)

@@ -318,9 +318,12 @@ async def log_event(request: Request, context: ContextDep, signed: Grower, lot: 
                 raise FormErrors(["photo"]) from None
             evidence.append(uploaded["sha256"])
             found += [w["code"] for w in uploaded["warnings"]]
-            # Without JavaScript nobody filled "when" from the photo: do it when it was left as drawn.
-            if uploaded["exif"].get("taken_at") and fields.get("occurred_at") == fields.get("drawn_at"):
-                fields["occurred_at"] = uploaded["exif"]["taken_at"][:16]
+            # Without JavaScript nobody filled "when" and the place from the photo: do it where they were left as drawn.
+            exif = uploaded["exif"]
+            if exif.get("taken_at") and fields.get("occurred_at") == fields.get("drawn_at"):
+                fields["occurred_at"] = exif["taken_at"][:16]
+            if exif.get("lat") is not None and not fields.get("lat") and not fields.get("lon"):
+                fields["lat"], fields["lon"] = f"{exif['lat']:.6f}", f"{exif['lon']:.6f}"
         # Kept in the form, so that a form sent back to correct a field keeps its photo.
         fields["evidence"] = ",".join(dict.fromkeys(evidence))
         event = grower_forms.event_from_form(kind, fields, list(dict.fromkeys(evidence)))
