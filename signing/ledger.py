@@ -144,6 +144,9 @@ class LedgerChecker:
             return self._check(index, entry)
         except VerificationError as exc:
             raise VerificationError(f"entry {index}: {exc}") from None
+        except (TypeError, AttributeError, KeyError) as exc:
+            # A field of the wrong type (a list where a lot code belongs, say) breaks a rule too.
+            raise VerificationError(f"entry {index}: a field has the wrong type ({exc!r})") from None
 
     def _check(self, index: int, entry: bytes) -> tuple[dict, SignatureCheck]:
         # 1. The entry is one record (its canonical form is left to the SignatureCheck).

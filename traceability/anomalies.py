@@ -23,6 +23,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from signing.ledger import REGULATOR_EVENT_TYPES
+
 from .findings import Finding
 from .models import BatchInput, LotFact
 
@@ -51,7 +53,8 @@ def event_anomalies(
 ) -> list[Finding]:
     findings = []
     late = received - occurred
-    if late > timedelta(days=backdated_days):
+    # A lab's result or a recall comes after the fact by nature, and is not the grower's record.
+    if late > timedelta(days=backdated_days) and event_type not in REGULATOR_EVENT_TYPES:
         findings.append(Finding(
             "backdated",
             f"this {event_type} was recorded {late.days} days after the date it claims ({occurred.date()}); "
@@ -64,7 +67,7 @@ def event_anomalies(
             facts.where(LotFact.kind == "pesticide", LotFact.occurred_at <= at, LotFact.safe_from > at).order_by(LotFact.idx).limit(1)
         ).scalar()
         if spray is not None:
-            findings.append(_phi(occurred, spray.label, _utc(spray.occurred_at), _utc(spray.safe_from)))
+            findings.append(_phi(occurred, spray.label, _utc(spray.occurred_at), _utc(spray.safe_from), occurred.tzinfo))
         planting = session.execute(facts.where(LotFact.kind == "planting", LotFact.occurred_at > at).order_by(LotFact.idx).limit(1)).scalar()
         if planting is not None:
             findings.append(Finding(
@@ -76,7 +79,7 @@ def event_anomalies(
             facts.where(LotFact.kind == "harvest", LotFact.occurred_at >= at, LotFact.occurred_at < safe_from).order_by(LotFact.idx).limit(1)
         ).scalar()
         if harvest is not None:
-            findings.append(_phi(_utc(harvest.occurred_at), data["product"], at, safe_from))
+            findings.append(_phi(_utc(harvest.occurred_at), data["product"], at, safe_from, occurred.tzinfo))
     elif event_type == "planting":
         harvest = session.execute(facts.where(LotFact.kind == "harvest", LotFact.occurred_at < at).order_by(LotFact.idx).limit(1)).scalar()
         if harvest is not None:
@@ -94,12 +97,14 @@ def event_anomalies(
 def batch_anomalies(session: Session, lot: str, inputs: list[dict]) -> list[Finding]:
     """A lot made from inputs: did it take more from any of them than it held?"""
     findings = []
-    for item in inputs:
-        source = item["lot"]
+    wanted: dict[str, list] = defaultdict(list)
+    for item in inputs:  # one lot may name the same source twice: what counts is the whole draw
+        wanted[item["lot"]].append((item["quantity"], item["unit"]))
+    for source, amounts in wanted.items():
         taken = session.execute(
             select(BatchInput.unit, func.sum(BatchInput.quantity)).where(BatchInput.input_lot == source).group_by(BatchInput.unit)
         ).all()
-        totals = _totals([*((quantity, unit) for unit, quantity in taken), (item["quantity"], item["unit"])])
+        totals = _totals([*((quantity, unit) for unit, quantity in taken), *amounts])
         findings += _exceeds(session, source, totals, f"taken into lot {lot} and other lots from")
     return findings
 
@@ -151,9 +156,11 @@ def _totals(amounts) -> dict[str, float]:
     return dict(totals)
 
 
-def _phi(harvested: datetime, product: str, sprayed: datetime, safe_from: datetime) -> Finding:
+def _phi(harvested: datetime, product: str, sprayed: datetime, safe_from: datetime, zone) -> Finding:
+    """Dates in the offset of the record that raised it: the grower's own days."""
     days = round((safe_from - sprayed).total_seconds() / 86400)
     waited = (harvested - sprayed).days
+    harvested, sprayed, safe_from = (moment.astimezone(zone) for moment in (harvested, sprayed, safe_from))
     return Finding(
         "phi_violation",
         f"harvested on {harvested.date()}, {waited} days after {product} was sprayed on {sprayed.date()}; "

@@ -56,6 +56,8 @@ def event_from_form(kind: str, form: Mapping[str, str], evidence: list[str]) -> 
         data["kind"] = kind
     if kind == "pesticide" and "phi_days" not in data and (other := (form.get("phi_days_other") or "").strip()):
         data["phi_days"] = other  # a label's interval that is not among the common ones
+    if "quantity" not in data and kind == "shipping":
+        data.pop("unit", None)  # the unit buttons always have one chosen; without a quantity it means nothing
     if kind == "observation" and "note" not in data:
         raise FormErrors(["note"])
     place = _place(form)
@@ -122,7 +124,7 @@ def _each(exc: ValidationError) -> list[str]:
     fields = []
     for error in exc.errors():
         name = next((str(part) for part in reversed(error["loc"]) if str(part) in _KNOWN), None)
-        if name is None:  # a rule across fields: a pesticide without its interval
-            name = "phi_days" if "phi_days" in error["msg"] else "form"
+        if name is None:  # a rule across fields: a pesticide without its interval, a quantity without its unit
+            name = next((field for field in ("phi_days", "quantity") if field in error["msg"]), "form")
         fields.append(name)
     return fields

@@ -189,7 +189,7 @@ def _blame(client: httpx.Client, leaves: _Leaves, checkpoint: Checkpoint, proble
         if size == checkpoint.size:
             return root == checkpoint.root_hash
         try:
-            proof = _get(client, "/log/proof/consistency", params={"old": size, "new": checkpoint.size}).json()["proof"]
+            proof = _json(client, "/log/proof/consistency", {"old": size, "new": checkpoint.size})["proof"]
             verify_consistency(size, checkpoint.size, [base64.b64decode(h) for h in proof], root, checkpoint.root_hash)
         except (KeyError, TypeError, ValueError, VerificationError):
             return False
@@ -213,7 +213,7 @@ def _blame(client: httpx.Client, leaves: _Leaves, checkpoint: Checkpoint, proble
 
 
 def _page(client: httpx.Client, start: int, end: int) -> tuple[int, list]:
-    page = _get(client, "/log/entries", params={"start": start, "end": end}).json()
+    page = _json(client, "/log/entries", {"start": start, "end": end})
     if not isinstance(page, dict) or page.get("start") != start or not isinstance(page.get("entries"), list):
         raise VerificationError(f"/log/entries?start={start} did not answer a page of entries")
     return start, page["entries"][: end - start]
@@ -238,7 +238,9 @@ def _check_extends(client: httpx.Client, previous: Checkpoint, current: Checkpoi
                 "history was rewritten, or this monitor is shown a split view"
             )
         return
-    proof = _get(client, "/log/proof/consistency", params={"old": previous.size, "new": current.size}).json()
+    if previous.size == 0:
+        return  # every tree extends the empty one
+    proof = _json(client, "/log/proof/consistency", {"old": previous.size, "new": current.size})
     try:
         hashes = [base64.b64decode(h, validate=True) for h in proof["proof"]]
         verify_consistency(previous.size, current.size, hashes, previous.root_hash, current.root_hash)
@@ -257,6 +259,13 @@ def _get(client: httpx.Client, path: str, params: dict | None = None) -> httpx.R
     if response.status_code != 200:
         raise VerificationError(f"{path} answered HTTP {response.status_code}: {response.text[:200]}")
     return response
+
+
+def _json(client: httpx.Client, path: str, params: dict) -> object:
+    try:
+        return _get(client, path, params).json()
+    except ValueError:
+        raise VerificationError(f"{path} did not answer JSON") from None
 
 
 def _load_state(path: Path, log_key: Verifier) -> MonitorState | None:

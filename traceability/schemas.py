@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
@@ -43,6 +43,8 @@ def _rfc3339(value: str) -> str:
         raise ValueError(f"is not a real date and time ({exc})") from None
     if moment.year < 1900:
         raise ValueError("is too long ago; check the year")
+    if abs(moment.utcoffset()) > timedelta(hours=14):
+        raise ValueError("has an offset beyond ±14:00, which no time zone has")
     return moment.isoformat()
 
 
@@ -223,19 +225,26 @@ class PackingData(_Placed):
     note: Note | None = None
 
 
-class ShippingData(_Placed):
+class _Counted(_Placed):
+    """A quantity is optional here, but never without its unit."""
+
+    quantity: Quantity | None = None
+    unit: Unit | None = None
+
+    def model_post_init(self, _context: object) -> None:
+        if (self.quantity is None) != (self.unit is None):
+            raise ValueError("quantity and unit go together: give both, or neither")
+
+
+class ShippingData(_Counted):
     to: Name = Field(description="Who or where the goods go")
     carrier: Name | None = None
     tracking: Name | None = None
-    quantity: Quantity | None = None
-    unit: Unit | None = None
     note: Note | None = None
 
 
-class ReceivingData(_Placed):
+class ReceivingData(_Counted):
     from_: Name = Field(alias="from", description="Who or where the goods came from")
-    quantity: Quantity | None = None
-    unit: Unit | None = None
     note: Note | None = None
 
 

@@ -173,3 +173,37 @@ def test_a_log_from_before_lot_facts_gets_them_from_its_records(farm, context):
     farm.event(grower, lot, "packing", {"quantity": 80, "unit": "kg", "package_count": 8})
     spray = pesticide(farm, grower, lot, at="2026-09-15T08:00:00+08:00")
     assert [(a["code"], a["index"]) for a in anomalies(farm, regulator, lot=lot)] == [("phi_violation", spray["index"])]
+
+
+def test_time_filters_mean_the_same_instant_in_any_offset(farm, context):
+    grower, regulator = farm.grower(), farm.regulator()
+    lot = farm.batch(grower)["lot"]
+    farm.event(grower, lot, "observation", {"note": "late"}, "2026-09-01T08:00:00+08:00")  # recorded 2026-09-20T02:00Z
+    for start in ("2026-09-20T01:00:00Z", "2026-09-20T09:00:00+08:00", "2026-09-19T20:00:00-05:00"):
+        assert len(anomalies(farm, regulator, **{"from": start})) == 1, start
+    for start in ("2026-09-20T03:00:00Z", "2026-09-20T11:00:00+08:00"):
+        assert anomalies(farm, regulator, **{"from": start}) == [], start
+
+
+def test_a_regulators_late_lab_result_is_not_the_growers_backdated_record(farm):
+    grower, regulator = farm.grower(), farm.regulator()
+    lot = farm.batch(grower)["lot"]
+    farm.event(regulator, lot, "inspection", {"test": "农残检测", "result": "pass"}, "2026-09-05T08:00:00+08:00")
+    assert anomalies(farm, regulator) == []
+
+
+def test_one_lot_taking_twice_from_the_same_source_is_counted_whole(farm):
+    grower, regulator = farm.grower(), farm.regulator()
+    field = farm.batch(grower)["lot"]
+    farm.event(grower, field, "harvest", {"quantity": 10, "unit": "kg"})
+    made = farm.batch(grower, "礼盒", inputs=[{"lot": field, "quantity": 6, "unit": "kg"}, {"lot": field, "quantity": 6, "unit": "kg"}])
+    assert [w["code"] for w in made["warnings"]] == ["quantity_exceeds_harvest"]
+
+
+def test_the_interval_message_speaks_in_the_growers_own_days(farm):
+    grower, regulator = farm.grower(), farm.regulator()
+    lot = farm.batch(grower)["lot"]
+    pesticide(farm, grower, lot, at="2026-09-14T07:00:00+08:00", phi=7)  # 2026-09-13T23:00Z
+    farm.event(grower, lot, "harvest", {"quantity": 1, "unit": "kg"}, "2026-09-18T08:00:00+08:00")
+    [found] = anomalies(farm, regulator, code="phi_violation")
+    assert "sprayed on 2026-09-14" in found["message"] and "safe from 2026-09-21" in found["message"]

@@ -87,3 +87,13 @@ def test_an_unknown_lot_is_a_friendly_404(farm, client, path):
     sign_in(client, farm.regulator().token)
     response = client.get(path)
     assert response.status_code == 404 and "<b>" not in response.text
+
+
+def test_a_double_tap_on_recall_signs_one_recall(farm, client):
+    orchard = grow(farm)
+    sign_in(client, orchard.regulator.token)
+    html = client.get(f"/audit/lots/{orchard.field_lot}").text
+    form = {"csrf": csrf_of(html), "reason": "农药残留超标", "idempotency_key": re.search(r'name="idempotency_key" value="([0-9a-f]+)"', html).group(1)}
+    for _ in range(2):
+        assert client.post(f"/audit/lots/{orchard.field_lot}/recall", data=form, follow_redirects=False).status_code == 303
+    assert len(client.get("/api/v1/audit/recalls", headers=orchard.regulator.headers).json()["recalls"]) == 1

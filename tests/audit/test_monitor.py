@@ -13,6 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import update
 
+from signing.canonical import canonical_json
 from signing.errors import VerificationError
 from signing.note import Verifier
 from traceability.models import LogEntry
@@ -138,3 +139,25 @@ def test_two_servers_from_copies_of_one_log_that_diverge_are_caught(tmp_path):
     finally:
         for server in servers.values():
             server.stop()
+
+
+def test_a_monitor_that_first_saw_an_empty_log_follows_it_as_it_grows(client, tmp_path):
+    state = tmp_path / "monitor.json"
+    log_key = Verifier.from_key_string(client.get("/log/key").text)
+    assert audit_log(client, log_key, state).checkpoint.size == 0
+    season(Farm(client, ADMIN_TOKEN))
+    assert audit_log(client, log_key, state).previous_size == 0
+
+
+def test_an_entry_with_a_field_of_the_wrong_type_is_named(farm, client, context):
+    season(farm)
+    with context.sessions() as session:
+        last = session.query(LogEntry).order_by(LogEntry.idx.desc()).first()
+        record = json.loads(last.entry)
+        record["payload"]["lot"] = [record["payload"]["lot"]]  # well-formed JSON, a field of the wrong type
+        broken = canonical_json(record)
+        session.execute(update(LogEntry).where(LogEntry.idx == last.idx).values(entry=broken))
+        session.commit()
+    log_key = Verifier.from_key_string(client.get("/log/key").text)
+    with pytest.raises(VerificationError, match=f"entry {last.idx}"):
+        audit_log(client, log_key)

@@ -73,3 +73,28 @@ def test_where_the_grower_was_is_the_events_read_point(farm, client):
     Draft7Validator(SCHEMA, format_checker=Draft7Validator.FORMAT_CHECKER).validate(document)
     observed = document["epcisBody"]["eventList"][-1]
     assert observed["readPoint"] == {"id": "geo:35.123457,109.200000"} and "suyuan:place" not in observed
+
+
+def test_a_time_window_in_any_offset_exports_the_same_records(farm, client):
+    orchard = grow(farm)  # recorded at 2026-09-20T02:00Z and the seconds after
+    headers = orchard.regulator.headers
+    windows = [
+        {"from": "2026-09-20T00:00:00Z", "to": "2026-09-21T00:00:00Z"},
+        {"from": "2026-09-20T08:00:00+08:00", "to": "2026-09-21T08:00:00+08:00"},
+    ]
+    exports = [json.loads(client.get("/api/v1/export/epcis", params=w, headers=headers).content) for w in windows]
+    assert len(exports[0]["epcisBody"]["eventList"]) == len(exports[1]["epcisBody"]["eventList"]) > 0
+    late = {"from": "2026-09-20T11:00:00+08:00", "to": "2026-09-21T11:00:00+08:00"}
+    assert json.loads(client.get("/api/v1/export/epcis", params=late, headers=headers).content)["epcisBody"]["eventList"] == []
+
+
+def test_a_shipped_quantity_needs_its_unit_and_odd_offsets_are_refused(farm, client):
+    orchard = grow(farm)
+    for data, occurred in (({"to": "西安", "quantity": 5}, "2026-09-19T08:00:00+08:00"), ({"to": "西安"}, "2026-09-19T08:00:00+14:30")):
+        response = client.post(
+            f"/api/v1/batches/{orchard.packed_lot}/events", json={"type": "shipping", "occurred_at": occurred, "data": data},
+            headers=orchard.grower.headers,
+        )
+        assert response.status_code == 422, response.text
+    csv_export = client.get("/api/v1/export/fsma204.csv", params={"lot": orchard.packed_lot}, headers=orchard.regulator.headers)
+    assert csv_export.status_code == 200 and csv_export.content.count(b"\n") == 5

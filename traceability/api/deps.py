@@ -4,8 +4,10 @@ response: the service that owns a change commits it."""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Request, Response
@@ -103,6 +105,27 @@ async def browser_session(request: Request, context: Context, cookie: str, roles
             return None
         context.actors.put(actor)
     return BrowserSession(actor, token) if actor.role in roles else None
+
+
+def form_idempotency(fields: dict, what: str) -> IdempotencyKey | None:
+    """A page's form carries the idempotency key drawn with it: sent twice (a retry, a double
+    tap), it appends once; sent again with other values, it is refused."""
+    key = fields.get("idempotency_key")
+    if not key:
+        return None
+    content = {k: v for k, v in fields.items() if k not in ("csrf", "drawn_at", "tz_offset")}
+    digest = hashlib.sha256(json.dumps([what, content], sort_keys=True).encode()).digest()
+    return IdempotencyKey(f"{what}:{key[:200]}", digest)
+
+
+def utc_window(since: datetime | None, until: datetime | None) -> tuple[datetime | None, datetime | None]:
+    """A `from`/`to` query, in UTC: stored times are UTC, and SQLite keeps them without an offset."""
+    for moment in (since, until):
+        if moment is not None and moment.tzinfo is None:
+            raise ApiError(422, "invalid", "from and to need a time zone offset, like 2026-09-01T00:00:00+08:00")
+    if since is not None and until is not None and since >= until:
+        raise ApiError(422, "invalid", "from must be before to")
+    return (since.astimezone(UTC) if since else None, until.astimezone(UTC) if until else None)
 
 
 def respond(outcome: Outcome) -> JSONResponse:

@@ -10,8 +10,7 @@ from fastapi.responses import JSONResponse
 
 from .. import audit
 from ..batches import require_role
-from ..errors import ApiError
-from .deps import ActorDep, SessionDep
+from .deps import ActorDep, SessionDep, utc_window
 
 router = APIRouter(prefix="/api/v1/audit", tags=["regulators"])
 
@@ -34,7 +33,7 @@ def list_anomalies(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> JSONResponse:
     require_role(actor, {"regulator"}, "read anomalies")
-    wanted = audit.AnomalyFilter(lot, grower, code, _aware(since), _aware(until), after, limit)
+    wanted = audit.AnomalyFilter(lot, grower, code, *utc_window(since, until), after, limit)
     return JSONResponse(audit.anomalies(session, wanted))
 
 
@@ -42,9 +41,3 @@ def list_anomalies(
 def list_recalls(actor: ActorDep, session: SessionDep) -> JSONResponse:
     require_role(actor, {"regulator"}, "read recalls")
     return JSONResponse(audit.recalls(session))
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is not None and moment.tzinfo is None:
-        raise ApiError(422, "invalid", "from and to need a time zone offset, like 2026-09-01T00:00:00+08:00")
-    return moment

@@ -7,6 +7,7 @@ made here is the regulator's own signed record, exactly as through the API.
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -26,7 +27,7 @@ from ..context import Context
 from ..errors import ApiError
 from ..models import Identity
 from ..schemas import EventIn
-from .deps import BrowserSession, ContextDep, SignInNeeded, browser_session
+from .deps import BrowserSession, ContextDep, SignInNeeded, browser_session, form_idempotency
 from .pages import HTML, SECURITY_HEADERS
 from .routes_audit import CODES
 
@@ -156,7 +157,7 @@ async def _lot(context: Context, signed: BrowserSession, lot: str, lang: str, er
         if not LOT_PATTERN.fullmatch(lot):
             raise ApiError(404, "unknown_lot", f"there is no lot {lot}")
         batch_or_404(session, lot)
-        return {"trace": audit.lot_trace(session, lot), "error": error}
+        return {"trace": audit.lot_trace(session, lot), "error": error, "idempotency_key": uuid.uuid4().hex}
 
     try:
         response = await _signed_in_page(context, signed, lang, "lot", values)
@@ -175,6 +176,7 @@ async def recall(
     lot: str,
     csrf: Annotated[str, Form(max_length=100)] = "",
     reason: Annotated[str, Form(max_length=4000)] = "",
+    idempotency_key: Annotated[str, Form(max_length=100)] = "",
     lang: LangQuery = None,
 ) -> Response:
     chosen = _lang(request, lang)
@@ -185,5 +187,7 @@ async def recall(
         event = _events.validate_python({"type": "recall", "occurred_at": now, "data": {"reason": reason}})
     except ValidationError:
         return await _lot(context, signed, lot, chosen, message(chosen, "recall_reason"), status=422)
-    await run_in_threadpool(append_event, context, signed.actor, lot, event, None)
+    # A double tap on "召回" signs one recall.
+    fields = {"idempotency_key": idempotency_key, "reason": reason}
+    await run_in_threadpool(append_event, context, signed.actor, lot, event, form_idempotency(fields, f"recall:{lot}"))
     return RedirectResponse(f"/audit/lots/{lot}?lang={chosen}", status_code=303)

@@ -20,7 +20,7 @@ from ..errors import ApiError
 from ..exports.epcis import epcis_document
 from ..exports.fsma204 import csv_chunks, write_xlsx
 from ..exports.records import ExportRecord, export_records
-from .deps import ActorDep, ContextDep
+from .deps import ActorDep, ContextDep, utc_window
 
 router = APIRouter(prefix="/api/v1/export", tags=["regulators"])
 
@@ -81,11 +81,7 @@ def _filters(actor, context: Context, lot: str | None, since: datetime | None, u
             batch_or_404(session, lot)
     if lot is None and since is None and until is None:
         raise ApiError(422, "invalid", "say what to export: ?lot=CODE, or a time range ?from=...&to=... (RFC 3339)")
-    for moment in (since, until):
-        if moment is not None and moment.tzinfo is None:
-            raise ApiError(422, "invalid", "from and to need a time zone offset, like 2026-09-01T00:00:00+08:00")
-    if since is not None and until is not None and since >= until:
-        raise ApiError(422, "invalid", "from must be before to")
+    since, until = utc_window(since, until)
     return {"lot": lot, "since": since, "until": until}
 
 

@@ -8,9 +8,7 @@ hand or by the script, never appends twice.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import json
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -36,8 +34,7 @@ from ..errors import ApiError
 from ..grower_forms import FormErrors
 from ..models import Batch, Identity, Plot
 from ..schemas import PlotIn
-from ..writes import IdempotencyKey
-from .deps import BrowserSession, ContextDep, SignInNeeded, browser_session
+from .deps import BrowserSession, ContextDep, SignInNeeded, browser_session, form_idempotency
 from .pages import HTML
 
 router = APIRouter(prefix="/grower", include_in_schema=False)
@@ -212,10 +209,10 @@ async def create_lot(request: Request, context: ContextDep, signed: Grower, lang
                 raise FormErrors(["plot"]) from None
         grower_forms.batch_from_form(fields, plot_id, inputs)  # refused here, nothing was stored
         if new_plot is not None:
-            plot_id = create_plot(context, actor, new_plot, _key(fields, "plot")).body["plot_id"]
+            plot_id = create_plot(context, actor, new_plot, form_idempotency(fields, "plot")).body["plot_id"]
         body = grower_forms.batch_from_form(fields, plot_id, inputs)
         with context.sessions() as session:
-            return create_batch(session, context, actor, body, _key(fields, "lot")).body["lot"]
+            return create_batch(session, context, actor, body, form_idempotency(fields, "lot")).body["lot"]
 
     try:
         lot = await run_in_threadpool(create)
@@ -328,7 +325,7 @@ async def log_event(request: Request, context: ContextDep, signed: Grower, lot: 
         fields["evidence"] = ",".join(dict.fromkeys(evidence))
         event = grower_forms.event_from_form(kind, fields, list(dict.fromkeys(evidence)))
         try:
-            outcome = append_event(context, actor, lot, event, _key(fields, f"event:{lot}"))
+            outcome = append_event(context, actor, lot, event, form_idempotency(fields, f"event:{lot}"))
         except ApiError as exc:
             raise FormErrors([_ERROR_FIELDS.get(exc.code, "form")]) from None
         return {**outcome.body, "codes": found + [w["code"] for w in outcome.body.get("warnings", [])]}
@@ -384,13 +381,3 @@ def _advice(lang: str, code: str) -> str:
 def _json_error(status: int, code: str, lang: str = i18n.DEFAULT, **extra) -> JSONResponse:
     """For the script: the code, and a sentence to show the grower."""
     return JSONResponse({"error": {"code": code, "message": field_message(lang, code), **extra}}, status_code=status)
-
-
-def _key(fields: dict, what: str) -> IdempotencyKey | None:
-    """The form's idempotency key: a form sent twice (a retry, a double tap) appends once."""
-    key = fields.get("idempotency_key")
-    if not key:
-        return None
-    content = {k: v for k, v in fields.items() if k not in ("csrf", "drawn_at", "tz_offset")}
-    digest = hashlib.sha256(json.dumps([what, content], sort_keys=True).encode()).digest()
-    return IdempotencyKey(f"{what}:{key[:200]}", digest)
