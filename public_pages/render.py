@@ -211,6 +211,8 @@ def _environment(lang: str) -> Environment:
         warning_short=lambda code: gettext(WARNINGS_SHORT[code]),
         warning_long=warning_long,
         code_name=lambda code: gettext(ANOMALY_NAMES.get(code, code)),
+        # A finding in the reader's language; one stored before templates, as it was written.
+        finding=lambda a: gettext(a["template"]) % a["params"] if a.get("template") else a["message"],
         field_error=lambda name: gettext(FIELD_ERRORS.get(name, FIELD_ERRORS["form"])),
         advice=lambda code: gettext(ADVICE.get(code, FIELD_ERRORS["form"])),
     )

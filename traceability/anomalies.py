@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from public_pages.render import N_
 from signing.ledger import REGULATOR_EVENT_TYPES
 
 from .findings import Finding
@@ -57,8 +58,8 @@ def event_anomalies(
     if late > timedelta(days=backdated_days) and event_type not in REGULATOR_EVENT_TYPES:
         findings.append(Finding(
             "backdated",
-            f"this {event_type} was recorded {late.days} days after the date it claims ({occurred.date()}); "
-            "records are meant to be made when the work is done",
+            N_("this %(type)s was recorded %(days)d days after the date it claims (%(date)s); records are meant to be made when the work is done"),
+            {"type": event_type, "days": late.days, "date": str(occurred.date())},
         ))
     at = occurred.astimezone(UTC)
     facts = select(LotFact).where(LotFact.lot == lot)
@@ -71,7 +72,8 @@ def event_anomalies(
         planting = session.execute(facts.where(LotFact.kind == "planting", LotFact.occurred_at > at).order_by(LotFact.idx).limit(1)).scalar()
         if planting is not None:
             findings.append(Finding(
-                "harvest_before_planting", f"harvest dated {occurred.date()}, before the planting dated {_utc(planting.occurred_at).date()}"
+                "harvest_before_planting", N_("harvest dated %(harvest)s, before the planting dated %(planting)s"),
+                {"harvest": str(occurred.date()), "planting": str(_utc(planting.occurred_at).astimezone(occurred.tzinfo).date())},
             ))
     elif event_type == "input" and data.get("kind") == "pesticide" and data.get("phi_days") is not None:
         safe_from = at + timedelta(days=data["phi_days"])
@@ -84,13 +86,14 @@ def event_anomalies(
         harvest = session.execute(facts.where(LotFact.kind == "harvest", LotFact.occurred_at < at).order_by(LotFact.idx).limit(1)).scalar()
         if harvest is not None:
             findings.append(Finding(
-                "harvest_before_planting", f"planting dated {occurred.date()}, after a harvest dated {_utc(harvest.occurred_at).date()}"
+                "harvest_before_planting", N_("planting dated %(planting)s, after a harvest dated %(harvest)s"),
+                {"planting": str(occurred.date()), "harvest": str(_utc(harvest.occurred_at).astimezone(occurred.tzinfo).date())},
             ))
     elif event_type == "packing":
         family, amount = _family(data["quantity"], data["unit"])
         packed = _sums(session, lot, "packing")
         packed[family] = packed.get(family, 0.0) + amount
-        findings += _exceeds(session, lot, packed, "packed from")
+        findings += _exceeds(session, lot, packed, None)
     return findings
 
 
@@ -105,25 +108,32 @@ def batch_anomalies(session: Session, lot: str, inputs: list[dict]) -> list[Find
             select(BatchInput.unit, func.sum(BatchInput.quantity)).where(BatchInput.input_lot == source).group_by(BatchInput.unit)
         ).all()
         totals = _totals([*((quantity, unit) for unit, quantity in taken), *amounts])
-        findings += _exceeds(session, source, totals, f"taken into lot {lot} and other lots from")
+        findings += _exceeds(session, source, totals, lot)
     return findings
 
 
-def _exceeds(session: Session, lot: str, used: dict[str, float], doing: str) -> list[Finding]:
+_EXCEEDS = {
+    ("packed", "none"): N_("%(amount)s packed from lot %(lot)s, which has no harvest record and no input lots"),
+    ("packed", "less"): N_("%(amount)s packed from lot %(lot)s, which holds only %(held)s by its harvest records and inputs"),
+    ("taken", "none"): N_("%(amount)s taken into lot %(into)s and other lots from lot %(lot)s, which has no harvest record and no input lots"),
+    ("taken", "less"): N_(
+        "%(amount)s taken into lot %(into)s and other lots from lot %(lot)s, which holds only %(held)s by its harvest records and inputs"
+    ),
+}
+
+
+def _exceeds(session: Session, lot: str, used: dict[str, float], into: str | None) -> list[Finding]:
+    """`used` of `lot`: packed from it (`into` None), or taken from it into lots (`into` the new one)."""
     available = _available(session, lot)
+    doing = "packed" if into is None else "taken"
     for family, amount in used.items():
+        params = {"amount": _amount(amount, family), "lot": lot, "into": into}
         if not available:
-            return [Finding(
-                "quantity_exceeds_harvest",
-                f"{_amount(amount, family)} {doing} lot {lot}, which has no harvest record and no input lots",
-            )]
+            return [Finding("quantity_exceeds_harvest", _EXCEEDS[doing, "none"], params)]
         # Boxes against kilograms say nothing either way.
         if family in available and amount > available[family] + 1e-9:
-            return [Finding(
-                "quantity_exceeds_harvest",
-                f"{_amount(amount, family)} {doing} lot {lot}, which holds only {_amount(available[family], family)} "
-                "by its harvest records and inputs",
-            )]
+            params["held"] = _amount(available[family], family)
+            return [Finding("quantity_exceeds_harvest", _EXCEEDS[doing, "less"], params)]
     return []
 
 
@@ -163,8 +173,11 @@ def _phi(harvested: datetime, product: str, sprayed: datetime, safe_from: dateti
     harvested, sprayed, safe_from = (moment.astimezone(zone) for moment in (harvested, sprayed, safe_from))
     return Finding(
         "phi_violation",
-        f"harvested on {harvested.date()}, {waited} days after {product} was sprayed on {sprayed.date()}; "
-        f"its pre-harvest interval is {days} days (safe from {safe_from.date()})",
+        N_("harvested on %(harvested)s, %(waited)d days after %(product)s was sprayed on %(sprayed)s; its pre-harvest interval is %(days)d days (safe from %(safe)s)"),
+        {
+            "harvested": str(harvested.date()), "waited": waited, "product": product, "sprayed": str(sprayed.date()),
+            "days": days, "safe": str(safe_from.date()),
+        },
     )
 
 

@@ -26,8 +26,9 @@ class AnomalyFilter:
     limit: int = 100
 
 
-def anomalies(session: Session, wanted: AnomalyFilter) -> dict:
-    """Findings about lot records, oldest first, a page at a time."""
+def anomalies(session: Session, wanted: AnomalyFilter, *, localizable: bool = False) -> dict:
+    """Findings about lot records, oldest first, a page at a time. `localizable` adds each
+    message's template and values, for a page that says it in its reader's language."""
     query = select(CredibilityWarning).where(CredibilityWarning.lot.is_not(None))
     for column, value in (
         (CredibilityWarning.lot, wanted.lot),
@@ -55,6 +56,7 @@ def anomalies(session: Session, wanted: AnomalyFilter) -> dict:
                 "message": row.message,
                 "photo": row.sha256,
                 "recorded_at": rfc3339_utc(row.created_at),
+                **({"template": row.template, "params": json.loads(row.params or "{}")} if localizable else {}),
             }
             for row in page
         ],
@@ -156,7 +158,7 @@ def lot_trace(session: Session, lot: str) -> dict:
             }
             for r in batch["records"]
         ],
-        "anomalies": anomalies(session, AnomalyFilter(lot=lot, limit=1000))["anomalies"],
+        "anomalies": anomalies(session, AnomalyFilter(lot=lot, limit=1000), localizable=True)["anomalies"],
         "backward": [summary[code] for code in backward],
         "forward": [summary[code] for code in forward],
     }

@@ -226,6 +226,9 @@ class CredibilityWarning(Base):
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     code: Mapped[str] = mapped_column(String(32), index=True)
     message: Mapped[str] = mapped_column(Text)
+    # The message as a translatable template and its values (JSON); null for findings stored before them.
+    template: Mapped[str | None] = mapped_column(Text)
+    params: Mapped[str | None] = mapped_column(Text)
     grower_id: Mapped[str] = mapped_column(ForeignKey("identities.id"), index=True)
     lot: Mapped[str | None] = mapped_column(ForeignKey("batches.lot"))
     idx: Mapped[int | None] = mapped_column(BigInteger)

@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from public_pages.render import N_
 from signing.ledger import LOT_OWNER_ROLES
 
 from .actors import Actor
@@ -153,14 +154,24 @@ def metadata_json(photo: Photo) -> dict:
 # -- the checks -------------------------------------------------------------------------------
 
 
+_MISSING = {
+    (True, True): N_("the photo carries no capture time or place (common for forwarded photos; not suspicious by itself)"),
+    (True, False): N_("the photo carries no capture time (common for forwarded photos; not suspicious by itself)"),
+    (False, True): N_("the photo carries no place (common for forwarded photos; not suspicious by itself)"),
+}
+
+
 def _missing_metadata(photo: Photo) -> list[Finding]:
-    missing = [what for what, value in (("capture time", photo.taken_at), ("place", photo.lat)) if value is None]
-    if not missing:
-        return []
-    return [Finding(
-        "exif_missing",
-        f"the photo carries no {' or '.join(missing)} (common for forwarded photos; not suspicious by itself)",
-    )]
+    missing = (photo.taken_at is None, photo.lat is None)
+    return [Finding("exif_missing", _MISSING[missing])] if any(missing) else []
+
+
+_TAKEN = {
+    ("days", "before"): N_("the photo was taken %(span)d days before the time given for the event"),
+    ("days", "after"): N_("the photo was taken %(span)d days after the time given for the event"),
+    ("hours", "before"): N_("the photo was taken %(span)d hours before the time given for the event"),
+    ("hours", "after"): N_("the photo was taken %(span)d hours after the time given for the event"),
+}
 
 
 def _time_mismatch(photo: Photo, occurred: datetime, tolerance_hours: float) -> list[Finding]:
@@ -172,10 +183,8 @@ def _time_mismatch(photo: Photo, occurred: datetime, tolerance_hours: float) -> 
     hours = abs((occurred - taken).total_seconds()) / 3600
     if hours <= tolerance_hours:
         return []
-    return [Finding(
-        "exif_time_mismatch",
-        f"the photo was taken {_span(hours)} {'before' if taken < occurred else 'after'} the time given for the event",
-    )]
+    unit, span = ("days", round(hours / 24)) if hours >= 48 else ("hours", round(hours))
+    return [Finding("exif_time_mismatch", _TAKEN[unit, "before" if taken < occurred else "after"], {"span": span})]
 
 
 def _far_from_plot(photo: Photo, plot: tuple[float, float] | None, tolerance_km: float) -> list[Finding]:
@@ -184,7 +193,7 @@ def _far_from_plot(photo: Photo, plot: tuple[float, float] | None, tolerance_km:
     km = distance_km(plot, (photo.lat, photo.lon))
     if km <= tolerance_km:
         return []
-    return [Finding("gps_far_from_plot", f"the photo was taken {km:.1f} km from the lot's plot")]
+    return [Finding("gps_far_from_plot", N_("the photo was taken %(km).1f km from the lot's plot"), {"km": km})]
 
 
 def _uploaded_by_others(session: Session, sha256: str, grower_id: str) -> list[Finding]:
@@ -193,7 +202,7 @@ def _uploaded_by_others(session: Session, sha256: str, grower_id: str) -> list[F
         session,
         sha256,
         select(PhotoUpload.sha256).where(PhotoUpload.uploader_id != grower_id),
-        "another grower uploaded it before",
+        "uploaded",
     )
 
 
@@ -203,24 +212,33 @@ def _cited_elsewhere(session: Session, photo: Photo, lot: str, grower_id: str) -
         session,
         photo.sha256,
         select(PhotoCitation.sha256).where((PhotoCitation.lot != lot) | (PhotoCitation.grower_id != grower_id)),
-        "it is already evidence for another lot",
+        "cited",
     )
 
 
-def _similar_findings(session: Session, sha256: str, used_elsewhere, why: str) -> list[Finding]:
+_SEEN = {
+    ("photo_reused", "uploaded"): N_("this exact photo was used before: another grower uploaded it before"),
+    ("photo_reused", "cited"): N_("this exact photo was used before: it is already evidence for another lot"),
+    ("photo_near_duplicate", "uploaded"): N_(
+        "this picture looks the same as an earlier photo (%(photo)s…), perhaps recompressed or cropped: another grower uploaded it before"
+    ),
+    ("photo_near_duplicate", "cited"): N_(
+        "this picture looks the same as an earlier photo (%(photo)s…), perhaps recompressed or cropped: it is already evidence for another lot"
+    ),
+}
+
+
+def _similar_findings(session: Session, sha256: str, used_elsewhere, where: str) -> list[Finding]:
     findings = []
     if session.execute(used_elsewhere.where(used_elsewhere.selected_columns[0] == sha256).limit(1)).first():
-        findings.append(Finding("photo_reused", f"this exact photo was used before: {why}"))
+        findings.append(Finding("photo_reused", _SEEN["photo_reused", where]))
     near = session.execute(
         select(PhotoNeighbour.neighbour)
         .where(PhotoNeighbour.sha256 == sha256, PhotoNeighbour.neighbour.in_(used_elsewhere))
         .limit(1)
     ).scalar()
     if near:
-        findings.append(Finding(
-            "photo_near_duplicate",
-            f"this picture looks the same as an earlier photo ({near[:12]}…), perhaps recompressed or cropped: {why}",
-        ))
+        findings.append(Finding("photo_near_duplicate", _SEEN["photo_near_duplicate", where], {"photo": near[:12]}))
     return findings
 
 
@@ -242,7 +260,3 @@ def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
     h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
     return 2 * 6371.0088 * math.asin(math.sqrt(h))
-
-
-def _span(hours: float) -> str:
-    return f"{hours / 24:.0f} days" if hours >= 48 else f"{hours:.0f} hours"

@@ -97,3 +97,14 @@ def test_a_double_tap_on_recall_signs_one_recall(farm, client):
     for _ in range(2):
         assert client.post(f"/audit/lots/{orchard.field_lot}/recall", data=form, follow_redirects=False).status_code == 303
     assert len(client.get("/api/v1/audit/recalls", headers=orchard.regulator.headers).json()["recalls"]) == 1
+
+
+def test_findings_are_said_in_the_readers_language(farm, client):
+    orchard = grow(farm)
+    sign_in(client, orchard.regulator.token)
+    zh = text_of(client.get(f"/audit/lots/{orchard.field_lot}?lang=zh").text)
+    assert "这条 harvest 记录比所称日期（2008-10-22）晚" in zh and "records are meant to be made" not in zh
+    en = text_of(client.get("/audit?lang=en").text)
+    assert "records are meant to be made when the work is done" in en
+    api = client.get("/api/v1/audit/anomalies", headers=orchard.regulator.headers).json()["anomalies"][0]
+    assert "template" not in api and "records are meant to be made" in api["message"]  # the API speaks English

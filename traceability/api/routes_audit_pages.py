@@ -120,7 +120,7 @@ async def anomalies_page(
     )
 
     def values(session) -> dict:
-        found = audit.anomalies(session, wanted)
+        found = audit.anomalies(session, wanted, localizable=True)
         more = None
         if found["next"] is not None:
             more = urlencode({k: v for k, v in {"lang": chosen, "code": wanted.code, "lot": wanted.lot, "grower": wanted.grower, "after": found["next"]}.items() if v is not None})
