@@ -292,7 +292,9 @@ def _ordered(row: dict[str, str]) -> list[str]:
 def _quantity(data: dict) -> dict[str, str]:
     if data.get("quantity") is None:
         return {}
-    return {"Quantity": _number(data["quantity"]), "Unit of Measure": UNITS.get(data["unit"], data["unit"] or "")}
+    # .get: a shipment logged before quantity and unit had to go together may lack its unit.
+    unit = data.get("unit") or ""
+    return {"Quantity": _number(data["quantity"]), "Unit of Measure": UNITS.get(unit, unit)}
 
 
 def _tlc_source(lot: LotInfo, public_url: str | None) -> dict[str, str]:
