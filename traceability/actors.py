@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, select
@@ -44,7 +43,7 @@ def authenticate(session: Session, context: Context, token: str) -> Actor:
     row = session.connection().execute(_ACTOR_BY_TOKEN, {"digest": digest}).first()
     if row is None or row.revoked_at is not None:
         raise ApiError(401, "bad_token", "this token is not valid (it may have been replaced); ask for a new one")
-    if row.expires_at is not None and _aware(row.expires_at) <= context.clock.now():
+    if row.expires_at is not None and row.expires_at <= context.clock.now():
         raise ApiError(401, "expired", "this sign-in has expired; sign in again")
     if row.revoked_index is not None:
         raise ApiError(401, "revoked", "this account's key was revoked; contact the log operator")
@@ -104,7 +103,3 @@ _ACTOR_BY_TOKEN = (
     .where(Token.token_hash == bindparam("digest"), Token.kind.in_(("api", "session")))
 )
 
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything stored is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -68,12 +68,12 @@ def event_anomalies(
             facts.where(LotFact.kind == "pesticide", LotFact.occurred_at <= at, LotFact.safe_from > at).order_by(LotFact.idx).limit(1)
         ).scalar()
         if spray is not None:
-            findings.append(_phi(occurred, spray.label, _utc(spray.occurred_at), _utc(spray.safe_from), occurred.tzinfo))
+            findings.append(_phi(occurred, spray.label, spray.occurred_at, spray.safe_from, occurred.tzinfo))
         planting = session.execute(facts.where(LotFact.kind == "planting", LotFact.occurred_at > at).order_by(LotFact.idx).limit(1)).scalar()
         if planting is not None:
             findings.append(Finding(
                 "harvest_before_planting", N_("harvest dated %(harvest)s, before the planting dated %(planting)s"),
-                {"harvest": str(occurred.date()), "planting": str(_utc(planting.occurred_at).astimezone(occurred.tzinfo).date())},
+                {"harvest": str(occurred.date()), "planting": str(planting.occurred_at.astimezone(occurred.tzinfo).date())},
             ))
     elif event_type == "input" and data.get("kind") == "pesticide" and data.get("phi_days") is not None:
         safe_from = at + timedelta(days=data["phi_days"])
@@ -81,13 +81,13 @@ def event_anomalies(
             facts.where(LotFact.kind == "harvest", LotFact.occurred_at >= at, LotFact.occurred_at < safe_from).order_by(LotFact.idx).limit(1)
         ).scalar()
         if harvest is not None:
-            findings.append(_phi(_utc(harvest.occurred_at), data["product"], at, safe_from, occurred.tzinfo))
+            findings.append(_phi(harvest.occurred_at, data["product"], at, safe_from, occurred.tzinfo))
     elif event_type == "planting":
         harvest = session.execute(facts.where(LotFact.kind == "harvest", LotFact.occurred_at < at).order_by(LotFact.idx).limit(1)).scalar()
         if harvest is not None:
             findings.append(Finding(
                 "harvest_before_planting", N_("planting dated %(planting)s, after a harvest dated %(harvest)s"),
-                {"planting": str(occurred.date()), "harvest": str(_utc(harvest.occurred_at).astimezone(occurred.tzinfo).date())},
+                {"planting": str(occurred.date()), "harvest": str(harvest.occurred_at.astimezone(occurred.tzinfo).date())},
             ))
     elif event_type == "packing":
         family, amount = _family(data["quantity"], data["unit"])
@@ -179,11 +179,6 @@ def _phi(harvested: datetime, product: str, sprayed: datetime, safe_from: dateti
             "days": days, "safe": str(safe_from.date()),
         },
     )
-
-
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; every fact is stored in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _amount(value: float, family: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -18,6 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -25,6 +26,22 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes on every database. SQLite keeps no offset: values are written in
+    UTC (a comparison with 09:00+08:00 means 01:00Z there too) and read back marked UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, _dialect) -> datetime | None:
+        return value.astimezone(UTC) if value is not None and value.tzinfo is not None else value
+
+    def process_result_value(self, value: datetime | None, _dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -44,7 +61,7 @@ class LogHead(Base):
     # Roots of the perfect subtrees of the current tree, largest first (a compact range):
     # enough to append and compute the new root without reading any stored node.
     frontier: Mapped[bytes] = mapped_column(LargeBinary)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class LogEntry(Base):
@@ -64,7 +81,7 @@ class LogEntry(Base):
     seq: Mapped[int | None] = mapped_column(Integer)
     event_type: Mapped[str | None] = mapped_column(String(16))
     signer_keyid: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class LogNode(Base):
@@ -94,7 +111,7 @@ class Identity(Base):
     key_index: Mapped[int] = mapped_column(BigInteger)
     revoked_index: Mapped[int | None] = mapped_column(BigInteger)
     registered_by: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Token(Base):
@@ -104,11 +121,11 @@ class Token(Base):
 
     token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
     identity_id: Mapped[str] = mapped_column(ForeignKey("identities.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # "api" for a bearer token, "session" for a browser's cookie, which expires.
     kind: Mapped[str] = mapped_column(String(16), server_default="api")
-    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Plot(Base):
@@ -120,7 +137,7 @@ class Plot(Base):
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
     area_mu: Mapped[float | None] = mapped_column(Float)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Batch(Base):
@@ -137,7 +154,7 @@ class Batch(Base):
     created_index: Mapped[int] = mapped_column(BigInteger)
     last_seq: Mapped[int] = mapped_column(Integer)
     last_leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class BatchInput(Base):
@@ -163,7 +180,7 @@ class IdempotentResponse(Base):
     request_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     status_code: Mapped[int] = mapped_column(Integer)
     body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Photo(Base):
@@ -183,7 +200,7 @@ class Photo(Base):
     make: Mapped[str | None] = mapped_column(String(100))
     model: Mapped[str | None] = mapped_column(String(100))
     perceptual_hash: Mapped[str] = mapped_column(String(512))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class PhotoNeighbour(Base):
@@ -203,7 +220,7 @@ class PhotoUpload(Base):
 
     sha256: Mapped[str] = mapped_column(ForeignKey("photos.sha256"), primary_key=True)
     uploader_id: Mapped[str] = mapped_column(ForeignKey("identities.id"), primary_key=True, index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class PhotoCitation(Base):
@@ -233,7 +250,7 @@ class CredibilityWarning(Base):
     lot: Mapped[str | None] = mapped_column(ForeignKey("batches.lot"))
     idx: Mapped[int | None] = mapped_column(BigInteger)
     sha256: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class LotFact(Base):
@@ -248,8 +265,8 @@ class LotFact(Base):
     lot: Mapped[str] = mapped_column(ForeignKey("batches.lot"))
     kind: Mapped[str] = mapped_column(String(16))  # planting, pesticide, harvest, packing
     idx: Mapped[int] = mapped_column(BigInteger)
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # UTC
-    safe_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # a spray: the end of its interval
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)  # UTC
+    safe_from: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a spray: the end of its interval
     label: Mapped[str | None] = mapped_column(String(200))  # a spray: the product's name
     amount: Mapped[float | None] = mapped_column(Float)  # a harvest or packing, in `family`
     family: Mapped[str | None] = mapped_column(String(8))  # kg (every mass), box or piece

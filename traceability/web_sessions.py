@@ -76,7 +76,7 @@ def login_holder(context: Context, code: str) -> Identity | None:
     now = context.clock.now()
     with context.sessions() as session:
         token = session.get(Token, token_hash(code))
-        if token is None or token.kind != "login" or token.revoked_at is not None or _expired(token, now):
+        if token is None or token.kind != "login" or token.revoked_at is not None or token.expires_at <= now:
             return None
         return session.get(Identity, token.identity_id)
 
@@ -102,10 +102,6 @@ def redeem_login(context: Context, code: str) -> str | None:
         session.commit()
     return token
 
-
-def _expired(token: Token, now) -> bool:
-    expires = token.expires_at if token.expires_at.tzinfo else token.expires_at.replace(tzinfo=now.tzinfo)
-    return expires <= now
 
 
 def end(context: Context, token: str) -> None:

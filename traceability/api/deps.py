@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Request, Response
@@ -16,9 +16,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from .. import web_sessions
 from ..actors import Actor, authenticate, token_hash
 from ..context import Context
 from ..errors import ApiError
+from ..models import Identity
 from ..writes import SECRET_FIELDS, IdempotencyKey, Outcome
 
 
@@ -48,10 +50,15 @@ async def get_actor(
 ) -> Actor:
     if credentials is None:
         raise ApiError(401, "no_token", "send your token as 'Authorization: Bearer <token>'")
+    return await _actor_for(session, context, credentials.credentials)
+
+
+async def _actor_for(session: Session, context: Context, token: str) -> Actor:
+    """The actor a token stands for (ApiError if none)."""
     # A token seen lately needs no query (writes check it again under the append lock).
-    if (cached := context.actors.get(token_hash(credentials.credentials))) is not None:
+    if (cached := context.actors.get(token_hash(token))) is not None:
         return cached
-    actor = await run_in_threadpool(authenticate, session, context, credentials.credentials)
+    actor = await run_in_threadpool(authenticate, session, context, token)
     if actor.token_hash is not None:
         context.actors.put(actor)
     return actor
@@ -96,15 +103,26 @@ async def browser_session(request: Request, context: Context, cookie: str, roles
     token = request.cookies.get(cookie)
     if not token:
         return None
-    actor = context.actors.get(token_hash(token))
-    if actor is None:
-        try:
-            with context.sessions() as session:
-                actor = await run_in_threadpool(authenticate, session, context, token)
-        except ApiError:
-            return None
-        context.actors.put(actor)
+    try:
+        with context.sessions() as session:
+            actor = await _actor_for(session, context, token)
+    except ApiError:
+        return None
     return BrowserSession(actor, token) if actor.role in roles else None
+
+
+async def signed_in_values(context: Context, signed: BrowserSession, values: Callable[[Session], dict | None]) -> dict | None:
+    """A signed-in page's values (None: nothing to show), with who is signed in and the
+    forms' CSRF token: read in one session, off the event loop."""
+
+    def load() -> dict | None:
+        with context.sessions() as session:
+            found = values(session)
+            if found is None:
+                return None
+            return {**found, "who": session.get_one(Identity, signed.actor.id).name, "csrf": web_sessions.csrf_token(signed.token)}
+
+    return await run_in_threadpool(load)
 
 
 def form_idempotency(fields: dict, what: str) -> IdempotencyKey | None:
@@ -118,14 +136,14 @@ def form_idempotency(fields: dict, what: str) -> IdempotencyKey | None:
     return IdempotencyKey(f"{what}:{key[:200]}", digest)
 
 
-def utc_window(since: datetime | None, until: datetime | None) -> tuple[datetime | None, datetime | None]:
-    """A `from`/`to` query, in UTC: stored times are UTC, and SQLite keeps them without an offset."""
+def time_window(since: datetime | None, until: datetime | None) -> tuple[datetime | None, datetime | None]:
+    """A `from`/`to` query: instants, so with an offset, and in order."""
     for moment in (since, until):
         if moment is not None and moment.tzinfo is None:
             raise ApiError(422, "invalid", "from and to need a time zone offset, like 2026-09-01T00:00:00+08:00")
     if since is not None and until is not None and since >= until:
         raise ApiError(422, "invalid", "from must be before to")
-    return (since.astimezone(UTC) if since else None, until.astimezone(UTC) if until else None)
+    return since, until
 
 
 def respond(outcome: Outcome) -> JSONResponse:

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from .. import audit
 from ..batches import require_role
-from .deps import ActorDep, SessionDep, utc_window
+from .deps import ActorDep, SessionDep, time_window
 
 router = APIRouter(prefix="/api/v1/audit", tags=["regulators"])
 
@@ -33,7 +33,7 @@ def list_anomalies(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> JSONResponse:
     require_role(actor, {"regulator"}, "read anomalies")
-    wanted = audit.AnomalyFilter(lot, grower, code, *utc_window(since, until), after, limit)
+    wanted = audit.AnomalyFilter(lot, grower, code, *time_window(since, until), after, limit)
     return JSONResponse(audit.anomalies(session, wanted))
 
 

@@ -25,9 +25,8 @@ from ..actors import authenticate
 from ..batches import append_event, batch_or_404
 from ..context import Context
 from ..errors import ApiError
-from ..models import Identity
 from ..schemas import EventIn
-from .deps import BrowserSession, ContextDep, SignInNeeded, browser_session, form_idempotency
+from .deps import BrowserSession, ContextDep, SignInNeeded, browser_session, form_idempotency, signed_in_values
 from .pages import HTML, SECURITY_HEADERS
 from .routes_audit import CODES
 
@@ -58,12 +57,7 @@ def _page(name: str, lang: str, status: int = 200, **values) -> Response:
 
 
 async def _signed_in_page(context: Context, signed: BrowserSession, lang: str, name: str, values) -> Response:
-    def load():
-        with context.sessions() as session:
-            return values(session), session.get_one(Identity, signed.actor.id).name
-
-    loaded, who = await run_in_threadpool(load)
-    return _page(name, lang, csrf=web_sessions.csrf_token(signed.token), who=who, codes=CODES, **loaded)
+    return _page(name, lang, codes=CODES, **await signed_in_values(context, signed, values))
 
 
 @router.get("/sign-in")

@@ -20,7 +20,7 @@ from ..errors import ApiError
 from ..exports.epcis import epcis_document
 from ..exports.fsma204 import csv_chunks, write_xlsx
 from ..exports.records import ExportRecord, export_records
-from .deps import ActorDep, ContextDep, utc_window
+from .deps import ActorDep, ContextDep, time_window
 
 router = APIRouter(prefix="/api/v1/export", tags=["regulators"])
 
@@ -81,7 +81,7 @@ def _filters(actor, context: Context, lot: str | None, since: datetime | None, u
             batch_or_404(session, lot)
     if lot is None and since is None and until is None:
         raise ApiError(422, "invalid", "say what to export: ?lot=CODE, or a time range ?from=...&to=... (RFC 3339)")
-    since, until = utc_window(since, until)
+    since, until = time_window(since, until)
     return {"lot": lot, "since": since, "until": until}
 
 

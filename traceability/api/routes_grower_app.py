@@ -32,9 +32,9 @@ from ..batches import append_event, create_batch, create_plot
 from ..context import Context
 from ..errors import ApiError
 from ..grower_forms import FormErrors
-from ..models import Batch, Identity, Plot
+from ..models import Batch, Plot
 from ..schemas import PlotIn
-from .deps import BrowserSession, ContextDep, SignInNeeded, browser_session, form_idempotency
+from .deps import BrowserSession, ContextDep, SignInNeeded, browser_session, form_idempotency, signed_in_values
 from .pages import HTML
 
 router = APIRouter(prefix="/grower", include_in_schema=False)
@@ -77,12 +77,6 @@ async def _form(request: Request) -> tuple[dict[str, str], UploadFile | None]:
     fields = {key: value for key, value in form.multi_items() if isinstance(value, str)}
     photo = form.get("photo")
     return fields, photo if isinstance(photo, UploadFile) and photo.filename else None
-
-
-def _common(signed: BrowserSession, context: Context) -> dict:
-    with context.sessions() as session:
-        who = session.get_one(Identity, signed.actor.id).name
-    return {"who": who, "csrf": web_sessions.csrf_token(signed.token)}
 
 
 # -- signing in -----------------------------------------------------------------------------
@@ -155,14 +149,8 @@ async def sign_out(request: Request, context: ContextDep) -> Response:
 
 @router.get("")
 async def home(request: Request, context: ContextDep, signed: Grower, lang: LangQuery = None) -> Response:
-    chosen = _lang(request, lang)
-    actor = signed.actor
-
-    def load() -> dict:
-        with context.sessions() as session:
-            return {"lots": audit.lots(session, grower=actor.id)}
-
-    return _page("home", chosen, **await run_in_threadpool(load), **_common(signed, context))
+    values = await signed_in_values(context, signed, lambda session: {"lots": audit.lots(session, grower=signed.actor.id)})
+    return _page("home", _lang(request, lang), **values)
 
 
 @router.get("/lots/new")
@@ -174,14 +162,13 @@ async def new_lot_form(request: Request, context: ContextDep, signed: Grower, la
 async def _new_lot_page(context: Context, signed: BrowserSession, lang: str, form: dict, errors: list[str], status: int = 200) -> Response:
     actor = signed.actor
 
-    def load() -> dict:
-        with context.sessions() as session:
-            plots = session.execute(select(Plot.id, Plot.name).where(Plot.owner_id == actor.id).order_by(Plot.created_at)).all()
-            return {"plots": [{"id": i, "name": n} for i, n in plots], "lots": audit.lots(session, grower=actor.id)}
+    def load(session) -> dict:
+        plots = session.execute(select(Plot.id, Plot.name).where(Plot.owner_id == actor.id).order_by(Plot.created_at)).all()
+        return {"plots": [{"id": i, "name": n} for i, n in plots], "lots": audit.lots(session, grower=actor.id)}
 
     return _page(
         "new_lot", lang, status=status, form=form, errors=errors, units=grower_forms.UNITS,
-        idempotency_key=form.get("idempotency_key") or str(uuid.uuid4()), **await run_in_threadpool(load), **_common(signed, context),
+        idempotency_key=form.get("idempotency_key") or str(uuid.uuid4()), **await signed_in_values(context, signed, load),
     )
 
 
@@ -235,26 +222,26 @@ async def lot_page(
 
 
 async def _lot_page(context: Context, signed: BrowserSession, lang: str, lot: str, done: int | None = None, advice_codes=(), status: int = 200) -> Response:
-    actor = signed.actor
+    def load(session) -> dict | None:
+        batch = _own_lot(session, signed, lot)
+        if batch is None:
+            return None
+        return {"lot": batch, "records": [_summary(r) for r in audit.lot_trace(session, lot)["records"]]}
 
-    def load() -> dict | None:
-        with context.sessions() as session:
-            batch = session.get(Batch, lot) if LOT_PATTERN.fullmatch(lot) else None
-            if batch is None or batch.owner_id != actor.id:
-                return None
-            trace = audit.lot_trace(session, lot)
-            return {"lot": batch, "records": [_summary(r, lang) for r in trace["records"]]}
-
-    loaded = await run_in_threadpool(load)
+    loaded = await signed_in_values(context, signed, load)
     if loaded is None:
         return _page("signed_out", lang, status=404, used=False, who=None)
     return _page(
-        "lot", lang, status=status, kinds=grower_forms.KINDS, done=done, advice_codes=list(dict.fromkeys(advice_codes)),
-        **loaded, **_common(signed, context),
+        "lot", lang, status=status, kinds=grower_forms.KINDS, done=done, advice_codes=list(dict.fromkeys(advice_codes)), **loaded,
     )
 
 
-def _summary(record: dict, lang: str) -> dict:
+def _own_lot(session, signed: BrowserSession, lot: str) -> Batch | None:
+    batch = session.get(Batch, lot) if LOT_PATTERN.fullmatch(lot) else None
+    return batch if batch is not None and batch.owner_id == signed.actor.id else None
+
+
+def _summary(record: dict) -> dict:
     data = record["data"]
     kind = data.get("kind", "fertiliser") if record["type"] == "input" else record["type"]
     return {
@@ -273,23 +260,20 @@ async def event_form(request: Request, context: ContextDep, signed: Grower, lot:
 
 
 async def _event_page(context: Context, signed: BrowserSession, lang: str, lot: str, kind: str, form: dict, errors: list[str], status: int = 200) -> Response:
-    actor = signed.actor
+    def load(session) -> dict | None:
+        batch = _own_lot(session, signed, lot)
+        return {"lot": batch} if batch is not None else None
 
-    def load():
-        with context.sessions() as session:
-            batch = session.get(Batch, lot) if LOT_PATTERN.fullmatch(lot) else None
-            return batch if batch is not None and batch.owner_id == actor.id else None
-
-    batch = await run_in_threadpool(load)
-    if batch is None or kind not in grower_forms.KINDS:
+    loaded = await signed_in_values(context, signed, load) if kind in grower_forms.KINDS else None
+    if loaded is None:
         return _page("signed_out", lang, status=404, used=False, who=None)
     # The phone's clock fills "when"; without JavaScript the server's, in China Standard Time.
     now = context.clock.now().astimezone(timezone(timedelta(minutes=grower_forms.DEFAULT_OFFSET_MINUTES)))
     return _page(
-        "event", lang, status=status, lot=batch, kind=kind, form=form, errors=errors,
+        "event", lang, status=status, kind=kind, form=form, errors=errors,
         idempotency_key=form.get("idempotency_key") or str(uuid.uuid4()), now=now.strftime("%Y-%m-%dT%H:%M"),
         phi_days=grower_forms.COMMON_PHI_DAYS, units_list=grower_forms.UNITS, irrigation_units=grower_forms.IRRIGATION_UNITS,
-        **_common(signed, context),
+        **loaded,
     )
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
+from datetime import datetime
 
 from .epcis_hash import EPCIS_CONTEXT, event_hash_id
 from .records import ExportRecord, LotInfo
@@ -215,6 +215,4 @@ def _number(value: float) -> int | float:
 
 
 def _time(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
