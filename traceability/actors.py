@@ -6,12 +6,14 @@ import hashlib
 import hmac
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from .errors import ApiError
+from .ids import new_token
 from .models import Identity, Token
 
 if TYPE_CHECKING:
@@ -34,6 +36,20 @@ ADMIN = Actor(id="admin", role="admin")
 
 def token_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
+
+
+def issue_token(session: Session, identity_id: str, now: datetime, kind: str = "api", lifetime: timedelta | None = None) -> str:
+    """A new secret for an identity, stored only as its hash: a bearer token, a browser session or a sign-in card."""
+    token = new_token()
+    expires = now + lifetime if lifetime is not None else None
+    session.add(Token(token_hash=token_hash(token), identity_id=identity_id, created_at=now, kind=kind, expires_at=expires))
+    return token
+
+
+def revoke_tokens(session: Session, identity_id: str, now: datetime, kinds: tuple[str, ...] = ("api", "session", "login")) -> None:
+    session.execute(
+        update(Token).where(Token.identity_id == identity_id, Token.kind.in_(kinds), Token.revoked_at.is_(None)).values(revoked_at=now)
+    )
 
 
 def authenticate(session: Session, context: Context, token: str) -> Actor:

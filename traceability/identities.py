@@ -5,18 +5,17 @@ from __future__ import annotations
 import base64
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from signing.keys import generate_private_key, keyid, raw_public_key
 
-from .actors import Actor, token_hash
+from .actors import Actor, issue_token, revoke_tokens
 from .clock import rfc3339_utc
 from .context import Context
 from .errors import ApiError
-from .ids import new_id, new_token
+from .ids import new_id
 from .log import Appender
-from .models import Identity, Token
+from .models import Identity
 from .writes import IdempotencyKey, Outcome
 
 ID_PREFIX = {"grower": "g", "regulator": "r", "cooperative": "c"}
@@ -89,9 +88,7 @@ def revoke(session: Session, context: Context, actor: Actor, identity_id: str, r
         payload = {"v": 1, "kind": "key_revoke", "time": rfc3339_utc(now), "keyid": current.keyid, "reason": reason}
         appended = log.append(payload, context.log.signer.private_key)
         current.revoked_index = appended.index
-        session.execute(
-            update(Token).where(Token.identity_id == identity_id, Token.revoked_at.is_(None)).values(revoked_at=now)
-        )
+        revoke_tokens(session, identity_id, now)
         return {"id": identity_id, "keyid": current.keyid, "index": appended.index}
 
     return context.sequencer.run(actor, None, work, status=200)
@@ -106,10 +103,6 @@ def signing_key(context: Context, actor: Actor) -> Ed25519PrivateKey:
 def _issue_token(session: Session, context: Context, identity_id: str, *, replace: bool = False) -> str:
     now = context.clock.now()
     if replace:
-        session.execute(
-            update(Token).where(Token.identity_id == identity_id, Token.revoked_at.is_(None)).values(revoked_at=now)
-        )
-    token = new_token()
-    session.add(Token(token_hash=token_hash(token), identity_id=identity_id, created_at=now))
-    return token
+        revoke_tokens(session, identity_id, now)
+    return issue_token(session, identity_id, now)
 

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 
-from .actors import Actor, token_hash
+from .actors import Actor, issue_token, revoke_tokens, token_hash
 from .clock import rfc3339_utc
 from .context import Context
 from .errors import ApiError
-from .ids import new_token
 from .models import Identity, Token
 
 # One cookie per app, each scoped to its own path: signing out of one leaves the other.
@@ -35,10 +34,8 @@ LOGIN_LINK_LIFETIME = timedelta(days=30)
 
 
 def start(context: Context, actor: Actor, lifetime: timedelta = LIFETIME) -> str:
-    token = new_token()
-    now = context.clock.now()
     with context.sessions() as session:
-        session.add(Token(token_hash=token_hash(token), identity_id=actor.id, created_at=now, kind="session", expires_at=now + lifetime))
+        token = issue_token(session, actor.id, context.clock.now(), "session", lifetime)
         session.commit()
     return token
 
@@ -46,7 +43,6 @@ def start(context: Context, actor: Actor, lifetime: timedelta = LIFETIME) -> str
 def issue_login_link(context: Context, actor: Actor, grower_id: str) -> dict:
     """A new sign-in card for a grower: the old card and every session it started end now."""
     now = context.clock.now()
-    code = new_token()
     with context.sessions() as session:
         grower = session.get(Identity, grower_id)
         if grower is None or grower.role != "grower":
@@ -55,12 +51,8 @@ def issue_login_link(context: Context, actor: Actor, grower_id: str) -> dict:
             raise ApiError(403, "forbidden", "only the operator, or the cooperative that registered this grower, can issue a sign-in card")
         if grower.revoked_index is not None:
             raise ApiError(409, "revoked", "this grower's key was revoked; register the grower again")
-        session.execute(
-            update(Token)
-            .where(Token.identity_id == grower_id, Token.kind.in_(("login", "session")), Token.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
-        session.add(Token(token_hash=token_hash(code), identity_id=grower_id, created_at=now, kind="login", expires_at=now + LOGIN_LINK_LIFETIME))
+        revoke_tokens(session, grower_id, now, ("login", "session"))
+        code = issue_token(session, grower_id, now, "login", LOGIN_LINK_LIFETIME)
         session.commit()
     context.actors.clear()  # the sessions just ended may be cached
     base = context.settings.public_url
@@ -71,18 +63,14 @@ def issue_login_link(context: Context, actor: Actor, grower_id: str) -> dict:
     }
 
 
-def login_holder(context: Context, code: str) -> Identity | None:
-    """Whose card this is, while it can still be used."""
+def login_card(context: Context, code: str) -> tuple[Identity, datetime] | None:
+    """Whose card this is and until when it works, while it can still be used."""
     now = context.clock.now()
     with context.sessions() as session:
         token = session.get(Token, token_hash(code))
         if token is None or token.kind != "login" or token.revoked_at is not None or token.expires_at <= now:
             return None
-        return session.get(Identity, token.identity_id)
-
-
-def login_expiry(session, code: str):
-    return session.get(Token, token_hash(code)).expires_at
+        return session.get(Identity, token.identity_id), token.expires_at
 
 
 def redeem_login(context: Context, code: str) -> str | None:
@@ -97,8 +85,7 @@ def redeem_login(context: Context, code: str) -> str | None:
         ).scalar()
         if used is None:
             return None
-        token = new_token()
-        session.add(Token(token_hash=token_hash(token), identity_id=used, created_at=now, kind="session", expires_at=now + GROWER_LIFETIME))
+        token = issue_token(session, used, now, "session", GROWER_LIFETIME)
         session.commit()
     return token
 

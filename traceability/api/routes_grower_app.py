@@ -85,12 +85,12 @@ async def _form(request: Request) -> tuple[dict[str, str], UploadFile | None]:
 @router.get("/login/{code}")
 def login_page(request: Request, context: ContextDep, code: str, lang: LangQuery = None) -> Response:
     chosen = _lang(request, lang)
-    holder = web_sessions.login_holder(context, code[:100])
-    if holder is None:
+    found = web_sessions.login_card(context, code[:100])
+    if found is None:
         return _signed_out(chosen, used=True)
     # Opening the link only asks: chat apps open links to preview them, and must not use the card up.
     nonce = uuid.uuid4().hex
-    response = _page("login", chosen, name=holder.name, code=code, nonce=nonce, who=None)
+    response = _page("login", chosen, name=found[0].name, code=code, nonce=nonce, who=None)
     response.set_cookie(web_sessions.LOGIN_NONCE_COOKIE, nonce, **web_sessions.cookie_options(context, web_sessions.GROWER_PATH))
     return response
 
@@ -117,17 +117,16 @@ async def login(request: Request, context: ContextDep, code: str, lang: LangQuer
 @router.get("/card/{code}")
 def card(request: Request, context: ContextDep, code: str, lang: LangQuery = None) -> Response:
     chosen = _lang(request, lang)
-    holder = web_sessions.login_holder(context, code[:100])
-    if holder is None:
+    found = web_sessions.login_card(context, code[:100])
+    if found is None:
         return _signed_out(chosen, used=True)
-    with context.sessions() as session:
-        expires = web_sessions.login_expiry(session, code)
+    holder, expires = found
     return _page("card", chosen, name=holder.name, code=code, expires=expires, who=None)
 
 
 @router.get("/card/{code}/qr.svg")
 def card_qr(context: ContextDep, code: str) -> Response:
-    if web_sessions.login_holder(context, code[:100]) is None:
+    if web_sessions.login_card(context, code[:100]) is None:
         return Response(status_code=404)
     url = f"{context.settings.public_url}/grower/login/{code}"
     return Response(qr_svg(url), media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
