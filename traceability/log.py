@@ -225,6 +225,15 @@ class TransparencyLog:
         nodes = self._fetch_nodes(session, [(0, index)], lambda sub: inclusion_proof(index, size, sub))
         return nodes.hash(0, index), nodes.prove(lambda sub: inclusion_proof(index, size, sub))
 
+    def inclusion_proofs(self, session: Session, indexes: list[int], size: int) -> dict[int, list[bytes]]:
+        """Proofs of several entries against one tree size (at most the log's), their nodes read in one query."""
+
+        def every(sub: Callable[[int, int], bytes]) -> list[bytes]:
+            return [h for index in indexes for h in inclusion_proof(index, size, sub)]
+
+        nodes = self._fetch_nodes(session, [], every)
+        return {index: nodes.prove(lambda sub, index=index: inclusion_proof(index, size, sub)) for index in indexes}
+
     def consistency_proof(self, session: Session, old: int, new: int) -> list[bytes]:
         self._check_size(session, new)
         if not 1 <= old <= new:

@@ -22,6 +22,7 @@ from public_pages.views import (
     Verification,
 )
 from signing.bundle import verify_bundle
+from signing.canonical import canonical_json
 from signing.errors import VerificationError
 from signing.note import Verifier
 
@@ -29,7 +30,7 @@ from .batches import read_batch
 from .context import Context
 from .lineage import ancestors
 from .models import Batch, CredibilityWarning, Identity, LogEntry, Photo
-from .proofs import build_bundle
+from .proofs import bundle_of
 
 def public_url(context: Context, lot: str, gtin: str | None) -> str:
     """What the lot's QR code holds: the GS1 Digital Link form when the lot has a GTIN."""
@@ -37,7 +38,8 @@ def public_url(context: Context, lot: str, gtin: str | None) -> str:
     return f"{base}/01/{gtin}/10/{lot}" if gtin else f"{base}/b/{lot}"
 
 
-def lot_view(session: Session, context: Context, lot: str) -> LotView:
+def lot_view(session: Session, context: Context, lot: str, lineage: tuple[str, ...] | None = None) -> LotView:
+    """`lineage`: the lot and every lot it was made from, when the caller already has it."""
     batch = read_batch(session, lot)
     records = batch["records"]
     names = _signer_names(session, {r["record"]["signatures"][0]["keyid"] for r in records})
@@ -45,7 +47,8 @@ def lot_view(session: Session, context: Context, lot: str) -> LotView:
     registrar = session.get(Identity, owner.registered_by)
     photo_warnings = _photo_warnings(session, lot)
     steps = tuple(_step(r, names, photo_warnings) for r in records)
-    lineage = ancestors(session, lot)
+    lineage = lineage or (lot, *ancestors(session, lot))
+    recalls = _recalls(session, lineage)
     certificate = _certificate(batch, steps, owner)
     return LotView(
         lot=lot,
@@ -57,8 +60,8 @@ def lot_view(session: Session, context: Context, lot: str) -> LotView:
         registered_by=registrar.name if registrar else None,
         plot=batch["plot"]["name"] if batch["plot"] else None,
         steps=steps,
-        inputs=_inputs(session, batch["inputs"], lineage),
-        recalls=_recalls(session, (lot, *lineage)),
+        inputs=_inputs(session, batch["inputs"], {r.lot for r in recalls}),
+        recalls=recalls,
         photos=_photo_summary(session, steps),
         verification=_verify(session, context, lot),
         certificate=certificate,
@@ -119,7 +122,7 @@ def _photo_summary(session: Session, steps: tuple[Step, ...]) -> PhotoSummary:
     return PhotoSummary(photos=len(photos), with_time_and_place=len(list(placed)), warnings=counts)
 
 
-def _inputs(session: Session, inputs: list[dict], lineage: tuple[str, ...]) -> tuple[LotLink, ...]:
+def _inputs(session: Session, inputs: list[dict], recalled: set[str]) -> tuple[LotLink, ...]:
     if not inputs:
         return ()
     lots = [i["lot"] for i in inputs]
@@ -132,7 +135,6 @@ def _inputs(session: Session, inputs: list[dict], lineage: tuple[str, ...]) -> t
             .order_by(LogEntry.idx)
         )
     }
-    recalled = {r.lot for r in _recalls(session, lineage)}
     return tuple(
         LotLink(i["lot"], products[i["lot"]], i["quantity"], i["unit"], i["lot"] in recalled, harvested.get(i["lot"]))
         for i in inputs
@@ -179,8 +181,8 @@ def _certificate(batch: dict, steps: tuple[Step, ...], owner: Identity) -> Certi
 def _verify(session: Session, context: Context, lot: str) -> Verification:
     """The checks an offline verifier runs on the lot's proof bundle, run here on the same bytes."""
     log_key = context.log.signer.verifier_key()
-    document = build_bundle(session, context, lot)
-    checkpoint = json.loads(document)["checkpoint"]
+    bundle = bundle_of(session, context, lot)
+    document, checkpoint = canonical_json(bundle), bundle["checkpoint"]
     unverified = Verification(False, None, 0, 0, context.log.origin, 0, "", checkpoint, log_key)
     try:
         verified = verify_bundle(document, Verifier.from_key_string(log_key))

@@ -16,6 +16,10 @@ from .models import Identity, LogEntry
 
 def build_bundle(session: Session, context: Context, lot: str) -> bytes:
     """Canonical JSON, so that the verifier can refuse any byte changed after serving."""
+    return canonical_json(bundle_of(session, context, lot))
+
+
+def bundle_of(session: Session, context: Context, lot: str) -> dict:
     batch_or_404(session, lot)
     log = context.log
     head = log.head(session)
@@ -31,20 +35,16 @@ def build_bundle(session: Session, context: Context, lot: str) -> bytes:
         if identity.revoked_index is not None and identity.revoked_index < size:
             indexes.add(identity.revoked_index)
     entries = dict(session.execute(select(LogEntry.idx, LogEntry.entry).where(LogEntry.idx.in_(indexes))).all())
-    bundle = {
+    proofs = log.inclusion_proofs(session, sorted(indexes), size)
+    return {
         "lot": lot,
         "log_key": log.signer.verifier_key(),
         "checkpoint": checkpoint,
         "entries": [
-            {
-                "index": index,
-                "entry": _b64(entries[index]),
-                "inclusion_proof": [_b64(h) for h in log.inclusion_proof(session, index, size)[1]],
-            }
+            {"index": index, "entry": _b64(entries[index]), "inclusion_proof": [_b64(h) for h in proofs[index]]}
             for index in sorted(indexes)
         ],
     }
-    return canonical_json(bundle)
 
 
 def _b64(raw: bytes) -> str:

@@ -118,7 +118,7 @@ class PublicPages:
         key = (lot, lang, explicit)
         page = pages.get(key, version)
         if page is None:
-            page = pages.put(key, version, await run_in_threadpool(_render, context, lot, lang, explicit))
+            page = pages.put(key, version, await run_in_threadpool(_render, context, lot, lang, explicit, lineage))
         return page
 
 
@@ -149,9 +149,9 @@ def _lineage(context: Context, lot: str) -> tuple[str, ...]:
         return (lot, *ancestors(session, lot))
 
 
-def _render(context: Context, lot: str, lang: str, explicit: bool) -> bytes:
+def _render(context: Context, lot: str, lang: str, explicit: bool, lineage: tuple[str, ...]) -> bytes:
     with context.sessions() as session:
-        return render_lot(lot_view(session, context, lot), lang, explicit_lang=explicit)
+        return render_lot(lot_view(session, context, lot, lineage), lang, explicit_lang=explicit)
 
 
 def _gtin(text: str) -> str | None:
