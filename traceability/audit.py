@@ -89,8 +89,8 @@ def recalls(session: Session) -> dict:
 
 def recalled_lots(session: Session) -> set[str]:
     """Lots recalled themselves, or made from a recalled lot."""
-    sources = session.execute(select(LogEntry.lot).where(LogEntry.event_type == "recall").distinct()).scalars().all()
-    return {lot for source in sources for lot in (source, *descendants(session, source))}
+    sources = tuple(session.execute(select(LogEntry.lot).where(LogEntry.event_type == "recall").distinct()).scalars())
+    return {*sources, *descendants(session, *sources)} if sources else set()
 
 
 def growers(session: Session) -> list[dict]:
@@ -113,19 +113,25 @@ def growers(session: Session) -> list[dict]:
     ]
 
 
-def lots(session: Session, *, grower: str | None = None, codes: tuple[str, ...] | None = None, limit: int = 500) -> list[dict]:
-    recalled = recalled_lots(session)
-    found = dict(
-        session.execute(
-            select(CredibilityWarning.lot, func.count()).where(CredibilityWarning.lot.is_not(None)).group_by(CredibilityWarning.lot)
-        ).all()
-    )
+def lots(
+    session: Session, *, grower: str | None = None, codes: tuple[str, ...] | None = None, limit: int = 500,
+    recalled: set[str] | None = None,
+) -> list[dict]:
+    """`recalled`: `recalled_lots`, when the caller has it already."""
     query = select(Batch, Identity.name).join(Identity, Identity.id == Batch.owner_id)
     if grower is not None:
         query = query.where(Batch.owner_id == grower)
     if codes is not None:
         query = query.where(Batch.lot.in_(codes))
-    rows = session.execute(query.order_by(Batch.created_index.desc()).limit(limit))
+    rows = session.execute(query.order_by(Batch.created_index.desc()).limit(limit)).all()
+    recalled = recalled_lots(session) if recalled is None else recalled
+    found = dict(
+        session.execute(
+            select(CredibilityWarning.lot, func.count())
+            .where(CredibilityWarning.lot.in_([batch.lot for batch, _ in rows]))
+            .group_by(CredibilityWarning.lot)
+        ).all()
+    )
     return [
         {
             "lot": batch.lot, "product": batch.product, "variety": batch.variety, "grower": name, "grower_id": batch.owner_id,
@@ -140,25 +146,32 @@ def lot_trace(session: Session, lot: str) -> dict:
     """One lot with its whole trace: back to the field lots, forward to every lot made from it."""
     batch = read_batch(session, lot)
     recalled = recalled_lots(session)
-    names = dict(session.execute(select(Identity.keyid, Identity.name)).all())
     backward, forward = ancestors(session, lot), descendants(session, lot)
-    summary = {row["lot"]: row for row in lots(session, codes=(*backward, *forward), limit=len(backward) + len(forward))}
+    related = (*backward, *forward)
+    summary = {row["lot"]: row for row in lots(session, codes=related, limit=len(related), recalled=recalled)}
     return {
         "lot": batch,
         "recalled": lot in recalled,
-        "records": [
-            {
-                "index": r["index"],
-                "seq": r["seq"],
-                "type": r["record"]["payload"].get("type", "batch"),
-                "occurred_at": r["record"]["payload"].get("occurred_at", r["record"]["payload"]["time"]),
-                "recorded_at": r["record"]["payload"]["time"],
-                "data": r["record"]["payload"].get("data", {}),
-                "signer": names.get(r["record"]["signatures"][0]["keyid"], "?"),
-            }
-            for r in batch["records"]
-        ],
+        "records": lot_records(session, batch),
         "anomalies": anomalies(session, AnomalyFilter(lot=lot, limit=1000), localizable=True)["anomalies"],
         "backward": [summary[code] for code in backward],
         "forward": [summary[code] for code in forward],
     }
+
+
+def lot_records(session: Session, batch: dict) -> list[dict]:
+    """A lot's records (`read_batch`), each as what happened when, with whom it was signed by."""
+    keyids = {r["record"]["signatures"][0]["keyid"] for r in batch["records"]}
+    names = dict(session.execute(select(Identity.keyid, Identity.name).where(Identity.keyid.in_(keyids))).all())
+    return [
+        {
+            "index": r["index"],
+            "seq": r["seq"],
+            "type": r["record"]["payload"].get("type", "batch"),
+            "occurred_at": r["record"]["payload"].get("occurred_at", r["record"]["payload"]["time"]),
+            "recorded_at": r["record"]["payload"]["time"],
+            "data": r["record"]["payload"].get("data", {}),
+            "signer": names.get(r["record"]["signatures"][0]["keyid"], "?"),
+        }
+        for r in batch["records"]
+    ]

@@ -28,7 +28,7 @@ from public_pages.render import ADVICE, GROWER_CONTENT_SECURITY_POLICY, field_me
 from signing.ledger import LOT_PATTERN
 
 from .. import audit, grower_forms, photos, web_sessions
-from ..batches import append_event, create_batch, create_plot
+from ..batches import append_event, create_batch, create_plot, read_batch
 from ..context import Context
 from ..errors import ApiError
 from ..grower_forms import FormErrors
@@ -225,7 +225,7 @@ async def _lot_page(context: Context, signed: BrowserSession, lang: str, lot: st
         batch = _own_lot(session, signed, lot)
         if batch is None:
             return None
-        return {"lot": batch, "records": [_summary(r) for r in audit.lot_trace(session, lot)["records"]]}
+        return {"lot": batch, "records": [_summary(r) for r in audit.lot_records(session, read_batch(session, lot))]}
 
     loaded = await signed_in_values(context, signed, load)
     if loaded is None:
