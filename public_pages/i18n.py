@@ -26,6 +26,16 @@ HTML_LANG = {"zh": "zh-CN", "en": "en"}
 CATALOGS = Path(__file__).parent / "translations"
 
 
+def N_(message: str) -> str:
+    """Marks a message for extraction; it is translated where it is shown."""
+    return message
+
+
+def N_plural(singular: str, plural: str) -> tuple[str, str]:
+    """Marks a message with a plural for extraction (keyword `N_plural:1,2`)."""
+    return singular, plural
+
+
 def choose(query: str | None, accept_language: str | None) -> str:
     """`?lang=` wins; then the first language of `Accept-Language` (by q) that we have."""
     if query in LANGUAGES:

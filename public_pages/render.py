@@ -15,20 +15,13 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from . import i18n
+from .i18n import N_, N_plural
 from .views import LotView, Step
 
 TEMPLATES = Path(__file__).parent / "templates"
 SWITCH = (("zh", "中文", "zh-CN"), ("en", "English", "en"))
 
 
-def N_(message: str) -> str:
-    """Marks a message for extraction; it is translated where it is shown."""
-    return message
-
-
-def N_plural(singular: str, plural: str) -> tuple[str, str]:
-    """Marks a message with a plural for extraction (keyword `N_plural:1,2`)."""
-    return singular, plural
 
 
 UNITS = {

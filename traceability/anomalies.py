@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from public_pages.render import N_
+from public_pages.i18n import N_
 from signing.ledger import REGULATOR_EVENT_TYPES
 
 from .findings import Finding
@@ -33,8 +33,8 @@ KILOGRAMS = {"kg": 1.0, "g": 0.001, "t": 1000.0, "jin": 0.5}
 UNIT_WORDS = {"kg": "kg", "box": "boxes", "piece": "pieces"}
 
 
-def fact_of(lot: str, index: int, event_type: str, occurred: datetime, data: dict) -> LotFact | None:
-    """The row the rules keep of a record, if they need one."""
+def fact_of(lot: str, index: int | None, event_type: str, occurred: datetime, data: dict) -> LotFact | None:
+    """The row the rules keep of a record, if they need one (its index may come after the append)."""
     at = occurred.astimezone(UTC)
     if event_type == "planting":
         return LotFact(lot=lot, kind="planting", idx=index, occurred_at=at)
@@ -50,8 +50,9 @@ def fact_of(lot: str, index: int, event_type: str, occurred: datetime, data: dic
 
 
 def event_anomalies(
-    session: Session, lot: str, event_type: str, occurred: datetime, data: dict, received: datetime, backdated_days: int
+    session: Session, lot: str, event_type: str, occurred: datetime, fact: LotFact | None, received: datetime, backdated_days: int
 ) -> list[Finding]:
+    """What is wrong with a new record of `lot`; `fact` is its own `fact_of`, not stored yet."""
     findings = []
     late = received - occurred
     # A lab's result or a recall comes after the fact by nature, and is not the grower's record.
@@ -61,9 +62,11 @@ def event_anomalies(
             N_("this %(type)s was recorded %(days)d days after the date it claims (%(date)s); records are meant to be made when the work is done"),
             {"type": event_type, "days": late.days, "date": str(occurred.date())},
         ))
-    at = occurred.astimezone(UTC)
+    if fact is None:
+        return findings
     facts = select(LotFact).where(LotFact.lot == lot)
-    if event_type == "harvest":
+    if fact.kind == "harvest":
+        at = fact.occurred_at
         spray = session.execute(
             facts.where(LotFact.kind == "pesticide", LotFact.occurred_at <= at, LotFact.safe_from > at).order_by(LotFact.idx).limit(1)
         ).scalar()
@@ -75,24 +78,25 @@ def event_anomalies(
                 "harvest_before_planting", N_("harvest dated %(harvest)s, before the planting dated %(planting)s"),
                 {"harvest": str(occurred.date()), "planting": str(planting.occurred_at.astimezone(occurred.tzinfo).date())},
             ))
-    elif event_type == "input" and data.get("kind") == "pesticide" and data.get("phi_days") is not None:
-        safe_from = at + timedelta(days=data["phi_days"])
+    elif fact.kind == "pesticide":
         harvest = session.execute(
-            facts.where(LotFact.kind == "harvest", LotFact.occurred_at >= at, LotFact.occurred_at < safe_from).order_by(LotFact.idx).limit(1)
+            facts.where(LotFact.kind == "harvest", LotFact.occurred_at >= fact.occurred_at, LotFact.occurred_at < fact.safe_from)
+            .order_by(LotFact.idx).limit(1)
         ).scalar()
         if harvest is not None:
-            findings.append(_phi(harvest.occurred_at, data["product"], at, safe_from, occurred.tzinfo))
-    elif event_type == "planting":
-        harvest = session.execute(facts.where(LotFact.kind == "harvest", LotFact.occurred_at < at).order_by(LotFact.idx).limit(1)).scalar()
+            findings.append(_phi(harvest.occurred_at, fact.label, fact.occurred_at, fact.safe_from, occurred.tzinfo))
+    elif fact.kind == "planting":
+        harvest = session.execute(
+            facts.where(LotFact.kind == "harvest", LotFact.occurred_at < fact.occurred_at).order_by(LotFact.idx).limit(1)
+        ).scalar()
         if harvest is not None:
             findings.append(Finding(
                 "harvest_before_planting", N_("planting dated %(planting)s, after a harvest dated %(harvest)s"),
                 {"planting": str(occurred.date()), "harvest": str(harvest.occurred_at.astimezone(occurred.tzinfo).date())},
             ))
-    elif event_type == "packing":
-        family, amount = _family(data["quantity"], data["unit"])
+    elif fact.kind == "packing":
         packed = _sums(session, lot, "packing")
-        packed[family] = packed.get(family, 0.0) + amount
+        packed[fact.family] = packed.get(fact.family, 0.0) + fact.amount
         findings += _exceeds(session, lot, packed, None)
     return findings
 

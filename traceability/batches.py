@@ -137,7 +137,8 @@ def append_event(context: Context, actor: Actor, lot: str, body, idempotency: Id
         seq = tip.last_seq + 1
         now = log.now
         data = body.data.model_dump(by_alias=True, exclude_none=True)
-        findings += event_anomalies(session, lot, body.type, occurred, data, now, context.settings.backdated_days)
+        fact = fact_of(lot, None, body.type, occurred, data)
+        findings += event_anomalies(session, lot, body.type, occurred, fact, now, context.settings.backdated_days)
         payload = {
             "v": 1,
             "kind": "event",
@@ -155,7 +156,8 @@ def append_event(context: Context, actor: Actor, lot: str, body, idempotency: Id
         if cited:
             photos.record_citations(session, cited, lot, appended.index, actor.id)
         store(session, findings, tip.owner_id, now, lot=lot, index=appended.index)
-        if (fact := fact_of(lot, appended.index, body.type, occurred, data)) is not None:
+        if fact is not None:
+            fact.idx = appended.index
             session.add(fact)
         warnings = [f.as_json() for f in findings]
         return {"index": appended.index, "seq": seq, "leaf_hash": appended.leaf_hash.hex(), "warnings": warnings}

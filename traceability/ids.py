@@ -20,3 +20,8 @@ def new_lot_code(length: int = 10) -> str:
 
 def new_token() -> str:
     return "sy_" + secrets.token_urlsafe(32)
+
+
+def gs1_check_digit(digits: str) -> str:
+    """The GS1 mod-10 check digit of the digits before it (GTIN, SSCC, GLN ...)."""
+    return str(-sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits))) % 10)

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from public_pages.render import N_
+from public_pages.i18n import N_
 from signing.ledger import LOT_OWNER_ROLES
 
 from .actors import Actor

@@ -12,6 +12,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from signing.ledger import LOT_PATTERN
 
+from .ids import gs1_check_digit
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
 
@@ -52,8 +54,7 @@ def gtin14(value: str) -> str:
     if not re.fullmatch(r"[0-9]{8}|[0-9]{12,14}", value, re.ASCII):
         raise ValueError("must be a GTIN of 8, 12, 13 or 14 digits")
     digits = value.zfill(14)
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(digits[:13]))
-    if (10 - total % 10) % 10 != int(digits[13]):
+    if gs1_check_digit(digits[:13]) != digits[13]:
         raise ValueError("has a wrong check digit; copy the number under the barcode again")
     return digits
 

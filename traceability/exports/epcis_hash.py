@@ -17,6 +17,8 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 
+from ..ids import gs1_check_digit
+
 CBV = "https://ref.gs1.org/cbv/"
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 # Prefixes the standard EPCIS 2.0 context defines; a document's own context may add others.
@@ -243,10 +245,6 @@ def digital_link(uri: str) -> str | None:
     return None
 
 
-def _check_digit(digits: str) -> str:
-    return str(-sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits))) % 10)
-
-
 def _company(prefix: str) -> str:
     if not (prefix.isdigit() and 6 <= len(prefix) <= 12):
         raise ValueError(prefix)
@@ -258,14 +256,14 @@ def _key(company: str, reference: str, length: int) -> str:
     digits = _company(company) + reference
     if not (len(digits) == length and (digits.isdigit())):
         raise ValueError(digits)
-    return digits + _check_digit(digits)
+    return digits + gs1_check_digit(digits)
 
 
 def _indicator_first(company: str, reference: str, length: int) -> str:
     """GTIN and SSCC: EPC URIs carry the indicator or extension digit at the front of the reference."""
     _key(company, reference, length)
     digits = reference[:1] + company + reference[1:]
-    return digits + _check_digit(digits)
+    return digits + gs1_check_digit(digits)
 
 
 def _digits(value: str, most: int, least: int = 1) -> str:
