@@ -28,7 +28,6 @@ def _code(url: str, box_size: int) -> qrcode.QRCode:
     return code
 
 
-@lru_cache(maxsize=1024)
 def _svg_path(url: str) -> tuple[int, str]:
     """The symbol's side in modules, quiet zone included, and its dark modules as one path."""
     # box_size 10 is one SVG unit a module. Only the path is kept: qrcode's <path> carries a fixed

@@ -78,16 +78,10 @@ ANOMALY_NAMES = {
 }
 
 
-# Sentences the service says in its own words on a page (errors next to a form field).
-MESSAGES = {
-    "bad_regulator_token": N_("This is not a valid regulator token. Check it, or ask the log operator for a new one."),
-    "form_expired": N_("This form has expired. Go back, reload the page and try again."),
-    "recall_reason": N_("Write the reason for the recall (up to 2,000 characters)."),
-}
-
-
-# Next to a grower's form field, in words a grower uses.
+# What went wrong with a form, next to its field, in words its reader uses.
 FIELD_ERRORS = {
+    "bad_regulator_token": N_("This is not a valid regulator token. Check it, or ask the log operator for a new one."),
+    "recall_reason": N_("Write the reason for the recall (up to 2,000 characters)."),
     "occurred_at": N_("Give the date and time it happened. It cannot be later than now."),
     "quantity": N_("Write how much: a number above 0."),
     "unit": N_("Choose a unit."),
@@ -117,6 +111,10 @@ FIELD_ERRORS = {
 
 def field_message(lang: str, code: str) -> str:
     return i18n.translations(lang).gettext(FIELD_ERRORS.get(code, FIELD_ERRORS["form"]))
+
+
+def advice_text(lang: str, code: str) -> str:
+    return i18n.translations(lang).gettext(ADVICE.get(code, FIELD_ERRORS["form"]))
 # Warnings shown to the grower who just logged the record: advice, not blame.
 ADVICE = {
     "exif_missing": N_("This photo does not say when or where it was taken. Next time, take the photo with the phone's camera, with location on."),
@@ -129,10 +127,6 @@ ADVICE = {
     "backdated": N_("This record was logged long after the day it happened. Log records on the day of the work."),
     "quantity_exceeds_harvest": N_("This is more than was harvested. Check the quantities and units."),
 }
-
-
-def message(lang: str, key: str) -> str:
-    return i18n.translations(lang).gettext(MESSAGES[key])
 
 
 def _read(name: str) -> str:
@@ -206,8 +200,8 @@ def _environment(lang: str) -> Environment:
         code_name=lambda code: gettext(ANOMALY_NAMES.get(code, code)),
         # A finding in the reader's language; one stored before templates, as it was written.
         finding=lambda a: gettext(a["template"]) % a["params"] if a.get("template") else a["message"],
-        field_error=lambda name: gettext(FIELD_ERRORS.get(name, FIELD_ERRORS["form"])),
-        advice=lambda code: gettext(ADVICE.get(code, FIELD_ERRORS["form"])),
+        field_error=lambda name: field_message(lang, name),
+        advice=lambda code: advice_text(lang, code),
     )
     return env
 
@@ -252,7 +246,6 @@ def render_unavailable(lang: str) -> bytes:
 
 
 def render_labels(view: LotView, lang: str, count: int) -> bytes:
-    packing = next((step for step in reversed(view.steps) if step.type == "packing"), None)
-    return _ENVIRONMENTS[lang].get_template("labels.html").render(
-        view=view, css=Markup(LABELS_CSS), count=count, packed_at=packing.occurred_at if packing else None,
-    ).encode()
+    # A lot is packed when it has its certificate, which carries the packing date.
+    packed_at = view.certificate.issued_at if view.certificate else None
+    return _ENVIRONMENTS[lang].get_template("labels.html").render(view=view, css=Markup(LABELS_CSS), count=count, packed_at=packed_at).encode()

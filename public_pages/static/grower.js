@@ -15,13 +15,15 @@
   };
   const say = (key) => WORDS[lang()][key];
 
+  let opened = null;  // one connection for the page, not one per read
   function open() {
-    return new Promise((resolve, reject) => {
+    opened = opened || new Promise((resolve, reject) => {
       const request = indexedDB.open(DB, 1);
       request.onupgradeneeded = () => request.result.createObjectStore(STORE, { keyPath: "id" });
       request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
+      request.onerror = () => { opened = null; reject(request.error); };
     });
+    return opened;
   }
   async function store(mode, work) {
     const db = await open();

@@ -17,7 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from public_pages import i18n
-from public_pages.render import message, render_audit, render_not_found
+from public_pages.render import field_message, render_audit, render_not_found
 from signing.ledger import LOT_PATTERN
 
 from .. import audit, web_sessions
@@ -74,7 +74,7 @@ def sign_in(request: Request, context: ContextDep, token: Annotated[str, Form(ma
     except ApiError:
         actor = None
     if actor is None or actor.role != "regulator":
-        error = message(chosen, "bad_regulator_token")
+        error = field_message(chosen, "bad_regulator_token")
         return _page("sign_in", chosen, status=401, error=error)
     response = RedirectResponse(f"/audit?lang={chosen}", status_code=303)
     response.set_cookie(
@@ -175,12 +175,12 @@ async def recall(
 ) -> Response:
     chosen = _lang(request, lang)
     if not web_sessions.csrf_ok(signed.token, csrf):
-        return Response(message(chosen, "form_expired"), status_code=403, media_type="text/plain; charset=utf-8")
+        return Response(field_message(chosen, "form_expired"), status_code=403, media_type="text/plain; charset=utf-8")
     now = context.clock.now().astimezone().replace(microsecond=0).isoformat()
     try:
         event = _events.validate_python({"type": "recall", "occurred_at": now, "data": {"reason": reason}})
     except ValidationError:
-        return await _lot(context, signed, lot, chosen, message(chosen, "recall_reason"), status=422)
+        return await _lot(context, signed, lot, chosen, field_message(chosen, "recall_reason"), status=422)
     # A double tap on "召回" signs one recall.
     fields = {"idempotency_key": idempotency_key, "reason": reason}
     await run_in_threadpool(append_event, context, signed.actor, lot, event, form_idempotency(fields, f"recall:{lot}"))

@@ -24,7 +24,7 @@ from starlette.datastructures import UploadFile
 
 from public_pages import i18n
 from public_pages.qr import qr_svg
-from public_pages.render import ADVICE, GROWER_CONTENT_SECURITY_POLICY, field_message, render_grower
+from public_pages.render import ADVICE, GROWER_CONTENT_SECURITY_POLICY, advice_text, field_message, render_grower
 from signing.ledger import LOT_PATTERN
 
 from .. import audit, grower_forms, photos, web_sessions
@@ -320,7 +320,7 @@ async def log_event(request: Request, context: ContextDep, signed: Grower, lot: 
             return _json_error(422, exc.fields[0], chosen, fields=exc.fields)
         return await _event_page(context, signed, chosen, lot, kind, fields, exc.fields, status=422)
     if wants_json:
-        return JSONResponse({"index": answer["index"], "seq": answer["seq"], "advice": [_advice(chosen, c) for c in answer["codes"]]}, status_code=201)
+        return JSONResponse({"index": answer["index"], "seq": answer["seq"], "advice": [advice_text(chosen, c) for c in answer["codes"]]}, status_code=201)
     # Post, then redirect: a reload of the page shows the lot, it does not send the form again.
     advice = ",".join(dict.fromkeys(answer["codes"]))
     return RedirectResponse(f"/grower/lots/{lot}?lang={chosen}&logged={answer['seq']}&advice={advice}", status_code=303)
@@ -349,16 +349,12 @@ async def upload_photo(request: Request, context: ContextDep, signed: Grower, la
     data = await photo.read()
     outcome = await run_in_threadpool(photos.ingest, context, actor, data, None)
     body = outcome.body
-    return JSONResponse({**body, "advice": [_advice(chosen, w["code"]) for w in body["warnings"]]}, status_code=201)
+    return JSONResponse({**body, "advice": [advice_text(chosen, w["code"]) for w in body["warnings"]]}, status_code=201)
 
 
 @router.get("/app.js")
 def app_js() -> Response:
     return Response(_APP_JS, media_type="text/javascript; charset=utf-8", headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
-
-
-def _advice(lang: str, code: str) -> str:
-    return i18n.translations(lang).gettext(ADVICE.get(code, ADVICE["backdated"]))
 
 
 def _json_error(status: int, code: str, lang: str = i18n.DEFAULT, **extra) -> JSONResponse:
