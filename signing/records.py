@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -50,8 +49,13 @@ def sign_entry(payload: dict[str, Any], *keys: Ed25519PrivateKey) -> bytes:
     Raises ValueError as `sign_record` and `entry_bytes` do.
     """
     canonical_payload = canonical_json(payload)
-    signatures = _sign(canonical_payload, keys)
-    return _checked_size(b'{"payload":' + canonical_payload + b',"signatures":' + canonical_json(signatures) + b"}")
+    return _checked_size(_record_json(canonical_payload, _sign(canonical_payload, keys)))
+
+
+def _record_json(canonical_payload: bytes, signatures: list) -> bytes:
+    # RFC 8785 writes an object as its members in key order: a record is assembled from its
+    # two values, so the payload is canonicalised once, by the signer and by the verifier.
+    return b'{"payload":' + canonical_payload + b',"signatures":' + canonical_json(signatures) + b"}"
 
 
 def _sign(canonical_payload: bytes, keys: tuple[Ed25519PrivateKey, ...]) -> list[dict[str, str]]:
@@ -79,38 +83,22 @@ def _checked_size(entry: bytes) -> bytes:
     return entry
 
 
-@dataclass(frozen=True)
-class ParsedEntry:
-    record: dict[str, Any]
-    # The bytes the record's signatures cover, cut from the checked canonical form so
-    # that an auditor canonicalises each payload once, not twice.
-    message: bytes
-
-
 def parse_entry(entry: bytes) -> dict[str, Any]:
-    """Decode a log entry into its record, strictly (see `read_entry`)."""
-    return read_entry(entry).record
-
-
-def read_entry(entry: bytes) -> ParsedEntry:
-    """Decode a log entry, strictly, with the message its signatures cover.
-
-    Checks the shape and the canonical form; signatures are checked by
-    `verify_record_signatures`.
-    """
+    """Decode a log entry into its record, strictly: its shape and canonical form.
+    Signatures are checked by `verify_record_signatures`."""
     record = decode_entry(entry)
-    return ParsedEntry(record, canonical_message(entry, record))
+    canonical_message(entry, record)
+    return record
 
 
 def canonical_message(entry: bytes, record: dict[str, Any]) -> bytes:
-    """Step 4 of `read_entry`, for a record `decode_entry` made from `entry`: refuse an entry
+    """Step 4 of `parse_entry`, for a record `decode_entry` made from `entry`: refuse an entry
     that is not canonical, and return the message the record's signatures cover."""
     # Canonical bytes only: the leaf hash commits to these exact bytes, and one record
-    # must have exactly one entry. RFC 8785 writes an object as its members in key
-    # order, so the record's form is assembled from its two values.
+    # must have exactly one entry.
     try:
         payload = canonical_json(record["payload"])
-        canonical = b'{"payload":' + payload + b',"signatures":' + canonical_json(record["signatures"]) + b"}"
+        canonical = _record_json(payload, record["signatures"])
     except (ValueError, RecursionError) as e:
         raise VerificationError(f"entry has no canonical JSON form: {e}") from e
     if canonical != entry:
@@ -119,7 +107,7 @@ def canonical_message(entry: bytes, record: dict[str, Any]) -> bytes:
 
 
 def decode_entry(entry: bytes) -> dict[str, Any]:
-    """Steps 1-3 of `read_entry`: the record's JSON and shape, not yet its canonical form."""
+    """Steps 1-3 of `parse_entry`: the record's JSON and shape, not yet its canonical form."""
     # 1. Entries are bounded, so an oversized one cannot have come from an honest log.
     if len(entry) > MAX_ENTRY_BYTES:
         raise VerificationError(f"entry is {len(entry)} bytes, over the {MAX_ENTRY_BYTES}-byte limit")
@@ -159,7 +147,7 @@ def verify_record_signatures(
 
     `public_keys` maps keyid to raw 32-byte Ed25519 public key. Every signature
     must verify: one bad or unknown signature fails the record, because an
-    entry's bytes include all of them. `message` is `read_entry`'s, when at hand.
+    entry's bytes include all of them. `message` is `canonical_message`'s, when at hand.
     """
     # 1. The record has a payload object and at least one signature.
     payload = record.get("payload")

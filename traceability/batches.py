@@ -132,8 +132,8 @@ def append_event(context: Context, actor: Actor, lot: str, body, idempotency: Id
             raise _unknown_lot(lot)
         if body.type not in REGULATOR_EVENT_TYPES and tip.owner_id != actor.id:
             raise ApiError(403, "not_your_lot", f"lot {lot} belongs to another grower; you can only add records to your own lots")
-        plot = _plot_location(connection, tip.plot_id) if cited else None
-        evidence, findings = photos.check_evidence(session, context, actor, lot, body.occurred_at, plot, cited)
+        plot = (tip.plot_lat, tip.plot_lon) if tip.plot_lat is not None else None
+        evidence, findings = photos.check_evidence(session, context, actor, lot, occurred, plot, cited)
         seq = tip.last_seq + 1
         now = log.now
         data = body.data.model_dump(by_alias=True, exclude_none=True)
@@ -165,14 +165,12 @@ def append_event(context: Context, actor: Actor, lot: str, body, idempotency: Id
     return context.sequencer.run(actor, idempotency, work)
 
 
-_TIP = select(Batch.owner_id, Batch.last_seq, Batch.last_leaf_hash, Batch.plot_id).where(Batch.lot == bindparam("lot"))
-
-
-def _plot_location(connection, plot_id: str | None) -> tuple[float, float] | None:
-    if plot_id is None:
-        return None
-    row = connection.execute(select(Plot.lat, Plot.lon).where(Plot.id == plot_id)).first()
-    return (row.lat, row.lon) if row else None
+# With the plot's place, which photo checks compare with: one read under the lock.
+_TIP = (
+    select(Batch.owner_id, Batch.last_seq, Batch.last_leaf_hash, Plot.lat.label("plot_lat"), Plot.lon.label("plot_lon"))
+    .outerjoin(Plot, Plot.id == Batch.plot_id)
+    .where(Batch.lot == bindparam("lot"))
+)
 _MOVE_TIP = (
     update(Batch).where(Batch.lot == bindparam("tip_lot")).values(last_seq=bindparam("tip_seq"), last_leaf_hash=bindparam("tip_leaf"))
 )

@@ -108,10 +108,11 @@ def ingest(context: Context, actor: Actor, data: bytes, idempotency: Idempotency
     return context.sequencer.run(actor, idempotency, work)
 
 
-def check_evidence(session: Session, context: Context, actor: Actor, lot: str, occurred_at: str, plot: tuple[float, float] | None, cited: list[str]) -> tuple[list[dict], list[Finding]]:
+def check_evidence(
+    session: Session, context: Context, actor: Actor, lot: str, occurred: datetime, plot: tuple[float, float] | None, cited: list[str]
+) -> tuple[list[dict], list[Finding]]:
     """The `evidence` of an event and its warnings; refuses photos the actor never uploaded."""
     evidence, findings = [], []
-    occurred = datetime.fromisoformat(occurred_at)
     for sha256 in cited:
         photo = session.get(Photo, sha256)
         if photo is None or session.get(PhotoUpload, (sha256, actor.id)) is None:
