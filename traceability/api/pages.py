@@ -13,6 +13,8 @@ import re
 from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from public_pages import i18n
@@ -53,12 +55,25 @@ def _page_headers(lang: str, explicit: bool) -> list[tuple[bytes, bytes]]:
 
 
 _HEADERS = {(lang, explicit): _page_headers(lang, explicit) for lang in i18n.LANGUAGES for explicit in (False, True)}
-_NOT_FOUND_HEADERS = {
-    lang: _encoded({
-        **SECURITY_HEADERS, "Cache-Control": "no-cache", "Content-Language": i18n.HTML_LANG[lang], "Vary": "Accept-Language",
-    })
+NOT_FOUND_HEADERS = {
+    lang: {**SECURITY_HEADERS, "Cache-Control": "no-cache", "Content-Language": i18n.HTML_LANG[lang], "Vary": "Accept-Language"}
     for lang in i18n.LANGUAGES
 }
+_NOT_FOUND_HEADERS = {lang: _encoded(headers) for lang, headers in NOT_FOUND_HEADERS.items()}
+
+
+def choose_lang(request: Request, query: str | None) -> str:
+    """The visitor's language: `?lang=`, then Accept-Language, then Chinese."""
+    return i18n.choose(query, request.headers.get("accept-language"))
+
+
+def not_found_body(lang: str, lot: str) -> bytes:
+    """The friendly 404 page, naming the lot only when it could be one."""
+    return render_not_found(lang, lot if LOT_PATTERN.fullmatch(lot) else None)
+
+
+def not_found_page(lang: str, lot: str) -> Response:
+    return Response(not_found_body(lang, lot), status_code=404, media_type=HTML, headers=NOT_FOUND_HEADERS[lang])
 _CONTENT_TYPE = (b"content-type", HTML.encode())
 _GZIP = (b"content-encoding", b"gzip")
 
@@ -90,7 +105,7 @@ class PublicPages:
             await _send(send, scope, 503, headers, body)
             return
         if page is None:
-            body = render_not_found(lang, lot if LOT_PATTERN.fullmatch(lot) else None)
+            body = not_found_body(lang, lot)
             status, headers = 404, [_CONTENT_TYPE, *_NOT_FOUND_HEADERS[lang], (b"content-length", str(len(body)).encode())]
         else:
             headers = [*_HEADERS[lang, lang_query == lang], (b"etag", page.etag)]

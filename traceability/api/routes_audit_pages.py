@@ -16,8 +16,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from public_pages import i18n
-from public_pages.render import field_message, render_audit, render_not_found
+from public_pages.render import field_message, render_audit
 from signing.ledger import LOT_PATTERN
 
 from .. import audit, web_sessions
@@ -27,7 +26,7 @@ from ..context import Context
 from ..errors import ApiError
 from ..schemas import EventIn
 from .deps import BrowserSession, ContextDep, SignInNeeded, browser_session, form_idempotency, signed_in_values
-from .pages import HTML, SECURITY_HEADERS
+from .pages import HTML, SECURITY_HEADERS, choose_lang, not_found_page
 from .routes_audit import CODES
 
 router = APIRouter(prefix="/audit", include_in_schema=False)
@@ -36,14 +35,10 @@ LangQuery = Annotated[str | None, Query()]
 _events = TypeAdapter(EventIn)
 
 
-def _lang(request: Request, lang: str | None) -> str:
-    return i18n.choose(lang, request.headers.get("accept-language"))
-
-
 async def _signed_in(request: Request, context: ContextDep, lang: LangQuery = None) -> BrowserSession:
     found = await browser_session(request, context, web_sessions.AUDIT_COOKIE, frozenset({"regulator"}))
     if found is None:
-        raise SignInNeeded(RedirectResponse(f"/audit/sign-in?lang={_lang(request, lang)}", status_code=303))
+        raise SignInNeeded(RedirectResponse(f"/audit/sign-in?lang={choose_lang(request, lang)}", status_code=303))
     return found
 
 
@@ -62,12 +57,12 @@ async def _signed_in_page(context: Context, signed: BrowserSession, lang: str, n
 
 @router.get("/sign-in")
 def sign_in_form(request: Request, lang: LangQuery = None) -> Response:
-    return _page("sign_in", _lang(request, lang), error=None)
+    return _page("sign_in", choose_lang(request, lang), error=None)
 
 
 @router.post("/sign-in")
 def sign_in(request: Request, context: ContextDep, token: Annotated[str, Form(max_length=200)] = "", lang: LangQuery = None) -> Response:
-    chosen = _lang(request, lang)
+    chosen = choose_lang(request, lang)
     try:
         with context.sessions() as session:
             actor = authenticate(session, context, token.strip())
@@ -105,7 +100,7 @@ async def anomalies_page(
     grower: Annotated[str | None, Query(max_length=40)] = None,
     after: Annotated[int | None, Query(ge=0, le=2**62)] = None,
 ) -> Response:
-    chosen = _lang(request, lang)
+    chosen = choose_lang(request, lang)
     wanted = audit.AnomalyFilter(
         lot=lot if lot and LOT_PATTERN.fullmatch(lot) else None,
         grower=grower or None,
@@ -125,7 +120,7 @@ async def anomalies_page(
 
 @router.get("/growers")
 async def growers_page(request: Request, context: ContextDep, signed: Regulator, lang: LangQuery = None) -> Response:
-    return await _signed_in_page(context, signed, _lang(request, lang), "growers", lambda session: {"growers": audit.growers(session)})
+    return await _signed_in_page(context, signed, choose_lang(request, lang), "growers", lambda session: {"growers": audit.growers(session)})
 
 
 @router.get("/lots")
@@ -133,17 +128,17 @@ async def lots_page(
     request: Request, context: ContextDep, signed: Regulator, lang: LangQuery = None,
     grower: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
-    return await _signed_in_page(context, signed, _lang(request, lang), "lots", lambda session: {"lots": audit.lots(session, grower=grower)})
+    return await _signed_in_page(context, signed, choose_lang(request, lang), "lots", lambda session: {"lots": audit.lots(session, grower=grower)})
 
 
 @router.get("/recalls")
 async def recalls_page(request: Request, context: ContextDep, signed: Regulator, lang: LangQuery = None) -> Response:
-    return await _signed_in_page(context, signed, _lang(request, lang), "recalls", audit.recalls)
+    return await _signed_in_page(context, signed, choose_lang(request, lang), "recalls", audit.recalls)
 
 
 @router.get("/lots/{lot}")
 async def lot_page(request: Request, context: ContextDep, signed: Regulator, lot: str, lang: LangQuery = None) -> Response:
-    return await _lot(context, signed, lot, _lang(request, lang))
+    return await _lot(context, signed, lot, choose_lang(request, lang))
 
 
 async def _lot(context: Context, signed: BrowserSession, lot: str, lang: str, error: str | None = None, status: int = 200) -> Response:
@@ -156,8 +151,7 @@ async def _lot(context: Context, signed: BrowserSession, lot: str, lang: str, er
     try:
         response = await _signed_in_page(context, signed, lang, "lot", values)
     except ApiError:
-        body = render_not_found(lang, lot if LOT_PATTERN.fullmatch(lot) else None)
-        return Response(body, status_code=404, media_type=HTML, headers=SECURITY_HEADERS)
+        return not_found_page(lang, lot)
     response.status_code = status if response.status_code == 200 else response.status_code
     return response
 
@@ -173,7 +167,7 @@ async def recall(
     idempotency_key: Annotated[str, Form(max_length=100)] = "",
     lang: LangQuery = None,
 ) -> Response:
-    chosen = _lang(request, lang)
+    chosen = choose_lang(request, lang)
     if not web_sessions.csrf_ok(signed.token, csrf):
         return Response(field_message(chosen, "form_expired"), status_code=403, media_type="text/plain; charset=utf-8")
     now = context.clock.now().astimezone().replace(microsecond=0).isoformat()

@@ -35,7 +35,7 @@ from ..grower_forms import FormErrors
 from ..models import Batch, Plot
 from ..schemas import PlotIn
 from .deps import BrowserSession, ContextDep, SignInNeeded, browser_session, form_idempotency, signed_in_values
-from .pages import HTML
+from .pages import HTML, choose_lang
 
 router = APIRouter(prefix="/grower", include_in_schema=False)
 LangQuery = Annotated[str | None, Query(max_length=10)]
@@ -48,10 +48,6 @@ _HEADERS = {
 }
 
 
-def _lang(request: Request, lang: str | None) -> str:
-    return i18n.choose(lang, request.headers.get("accept-language"))
-
-
 def _page(template: str, lang: str, status: int = 200, **values) -> Response:
     body = render_grower(template, lang, q=f"?lang={lang}", **values)
     return Response(body, status_code=status, media_type=HTML, headers=_HEADERS)
@@ -61,7 +57,7 @@ async def _signed_in(request: Request, context: ContextDep, lang: LangQuery = No
     found = await browser_session(request, context, web_sessions.GROWER_COOKIE, frozenset({"grower", "cooperative"}))
     if found is None:
         wants_json = "application/json" in request.headers.get("accept", "")
-        raise SignInNeeded(_json_error(401, "signed_out") if wants_json else _signed_out(_lang(request, lang)))
+        raise SignInNeeded(_json_error(401, "signed_out") if wants_json else _signed_out(choose_lang(request, lang)))
     return found
 
 
@@ -84,7 +80,7 @@ async def _form(request: Request) -> tuple[dict[str, str], UploadFile | None]:
 
 @router.get("/login/{code}")
 def login_page(request: Request, context: ContextDep, code: str, lang: LangQuery = None) -> Response:
-    chosen = _lang(request, lang)
+    chosen = choose_lang(request, lang)
     found = web_sessions.login_card(context, code[:100])
     if found is None:
         return _signed_out(chosen, used=True)
@@ -97,7 +93,7 @@ def login_page(request: Request, context: ContextDep, code: str, lang: LangQuery
 
 @router.post("/login/{code}")
 async def login(request: Request, context: ContextDep, code: str, lang: LangQuery = None) -> Response:
-    chosen = _lang(request, lang)
+    chosen = choose_lang(request, lang)
     fields, _ = await _form(request)
     nonce = request.cookies.get(web_sessions.LOGIN_NONCE_COOKIE)
     # Only the sign-in page itself may post here: a form on another site cannot sign this phone into its card.
@@ -116,7 +112,7 @@ async def login(request: Request, context: ContextDep, code: str, lang: LangQuer
 
 @router.get("/card/{code}")
 def card(request: Request, context: ContextDep, code: str, lang: LangQuery = None) -> Response:
-    chosen = _lang(request, lang)
+    chosen = choose_lang(request, lang)
     found = web_sessions.login_card(context, code[:100])
     if found is None:
         return _signed_out(chosen, used=True)
@@ -149,12 +145,12 @@ async def sign_out(request: Request, context: ContextDep) -> Response:
 @router.get("")
 async def home(request: Request, context: ContextDep, signed: Grower, lang: LangQuery = None) -> Response:
     values = await signed_in_values(context, signed, lambda session: {"lots": audit.lots(session, grower=signed.actor.id)})
-    return _page("home", _lang(request, lang), **values)
+    return _page("home", choose_lang(request, lang), **values)
 
 
 @router.get("/lots/new")
 async def new_lot_form(request: Request, context: ContextDep, signed: Grower, lang: LangQuery = None) -> Response:
-    chosen = _lang(request, lang)
+    chosen = choose_lang(request, lang)
     return await _new_lot_page(context, signed, chosen, {}, [])
 
 
@@ -173,7 +169,7 @@ async def _new_lot_page(context: Context, signed: BrowserSession, lang: str, for
 
 @router.post("/lots")
 async def create_lot(request: Request, context: ContextDep, signed: Grower, lang: LangQuery = None) -> Response:
-    chosen = _lang(request, lang)
+    chosen = choose_lang(request, lang)
     actor, token = signed.actor, signed.token
     fields, _ = await _form(request)
     if not web_sessions.csrf_ok(token, fields.get("csrf")):
@@ -193,10 +189,10 @@ async def create_lot(request: Request, context: ContextDep, signed: Grower, lang
                 new_plot = PlotIn(name=fields["plot_name"], lat=float(fields.get("plot_lat", "")), lon=float(fields.get("plot_lon", "")))
             except ValueError:
                 raise FormErrors(["plot"]) from None
-        grower_forms.batch_from_form(fields, plot_id, inputs)  # refused here, nothing was stored
+        body = grower_forms.batch_from_form(fields, plot_id, inputs)  # refused here, nothing was stored
         if new_plot is not None:
             plot_id = create_plot(context, actor, new_plot, form_idempotency(fields, "plot")).body["plot_id"]
-        body = grower_forms.batch_from_form(fields, plot_id, inputs)
+            body = body.model_copy(update={"plot_id": plot_id})
         with context.sessions() as session:
             return create_batch(session, context, actor, body, form_idempotency(fields, "lot")).body["lot"]
 
@@ -217,7 +213,7 @@ async def lot_page(
 ) -> Response:
     """A lot; after a record was logged without the script, with what was logged and the advice about it."""
     codes = [code for code in advice.split(",") if code in ADVICE]
-    return await _lot_page(context, signed, _lang(request, lang), lot, done=logged, advice_codes=codes)
+    return await _lot_page(context, signed, choose_lang(request, lang), lot, done=logged, advice_codes=codes)
 
 
 async def _lot_page(context: Context, signed: BrowserSession, lang: str, lot: str, done: int | None = None, advice_codes=(), status: int = 200) -> Response:
@@ -254,7 +250,7 @@ def _summary(record: dict) -> dict:
 
 @router.get("/lots/{lot}/log/{kind}")
 async def event_form(request: Request, context: ContextDep, signed: Grower, lot: str, kind: str, lang: LangQuery = None) -> Response:
-    chosen = _lang(request, lang)
+    chosen = choose_lang(request, lang)
     return await _event_page(context, signed, chosen, lot, kind, {}, [])
 
 
@@ -278,7 +274,7 @@ async def _event_page(context: Context, signed: BrowserSession, lang: str, lot: 
 
 @router.post("/lots/{lot}/events")
 async def log_event(request: Request, context: ContextDep, signed: Grower, lot: str, lang: LangQuery = None) -> Response:
-    chosen = _lang(request, lang)
+    chosen = choose_lang(request, lang)
     wants_json = "application/json" in request.headers.get("accept", "")
     actor = signed.actor
     fields, photo = await _form(request)
@@ -293,7 +289,7 @@ async def log_event(request: Request, context: ContextDep, signed: Grower, lot: 
         found: list[str] = []
         if photo is not None:
             try:
-                uploaded = photos.ingest(context, actor, photo.file.read(), None).body
+                uploaded = photos.ingest(context, actor, photo.file.read()).body
             except ApiError:
                 raise FormErrors(["photo"]) from None
             evidence.append(uploaded["sha256"])
@@ -339,7 +335,7 @@ _ERROR_FIELDS = {
 @router.post("/photos")
 async def upload_photo(request: Request, context: ContextDep, signed: Grower, lang: LangQuery = None) -> Response:
     """The script sends a photo as soon as it is taken, and fills time and place from its answer."""
-    chosen = _lang(request, lang)
+    chosen = choose_lang(request, lang)
     actor, token = signed.actor, signed.token
     if not web_sessions.csrf_ok(token, request.headers.get("x-csrf-token")):
         return _json_error(403, "form_expired")
@@ -347,7 +343,7 @@ async def upload_photo(request: Request, context: ContextDep, signed: Grower, la
     if photo is None:
         return _json_error(422, "photo")
     data = await photo.read()
-    outcome = await run_in_threadpool(photos.ingest, context, actor, data, None)
+    outcome = await run_in_threadpool(photos.ingest, context, actor, data)
     body = outcome.body
     return JSONResponse({**body, "advice": [advice_text(chosen, w["code"]) for w in body["warnings"]]}, status_code=201)
 

@@ -33,7 +33,7 @@ def upload_photo(
     context: ContextDep,
 ) -> JSONResponse:
     # Content addressing makes a retried upload harmless: the same bytes give the same answer.
-    return respond(photos.ingest(context, actor, file.file.read(), None))
+    return respond(photos.ingest(context, actor, file.file.read()))
 
 
 @router.get("/p/{sha256}.jpg", response_class=FileResponse, summary="Display copy: upright, at most 1600 px, no metadata")

@@ -8,16 +8,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from public_pages import i18n
 from public_pages.qr import qr_png, qr_svg
-from public_pages.render import render_labels, render_not_found
+from public_pages.render import render_labels
 from signing.ledger import LOT_PATTERN
 
 from ..context import Context
 from ..lot_page import lot_view, public_url
 from ..proofs import build_bundle
 from .deps import ContextDep, SessionDep
-from .pages import HTML, SECURITY_HEADERS
+from .pages import HTML, SECURITY_HEADERS, choose_lang, not_found_page
 from .routes_batches import LotPath
 
 router = APIRouter(tags=["public"])
@@ -32,9 +31,7 @@ async def _known_lot(context: Context, request: Request, lot: str, lang: str | N
     tips = await context.tips((lot,)) if LOT_PATTERN.fullmatch(lot) else {}
     if lot in tips:
         return public_url(context, lot, tips[lot][1]), None
-    chosen = i18n.choose(lang, request.headers.get("accept-language"))
-    body = render_not_found(chosen, lot if LOT_PATTERN.fullmatch(lot) else None)
-    return "", Response(body, status_code=404, media_type=HTML, headers=SECURITY_HEADERS)
+    return "", not_found_page(choose_lang(request, lang), lot)
 
 
 @router.get("/b/{lot}/qr.svg", summary="QR code of the lot's public URL (SVG, for print)", response_class=Response)
@@ -60,7 +57,7 @@ async def labels(
     _, missing = await _known_lot(context, request, lot, lang)
     if missing:
         return missing
-    chosen = i18n.choose(lang, request.headers.get("accept-language"))
+    chosen = choose_lang(request, lang)
     body = await run_in_threadpool(_render_labels, context, lot, chosen, count)
     return Response(body, media_type=HTML, headers={**SECURITY_HEADERS, "Cache-Control": "no-cache"})
 
