@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .clock import rfc3339_utc
-from .batches import read_batch
+from .batches import read_batch, what_happened
 from .lineage import ancestors, descendants
 from .models import Batch, CredibilityWarning, Identity, LogEntry
 
@@ -163,15 +163,11 @@ def lot_records(session: Session, batch: dict) -> list[dict]:
     """A lot's records (`read_batch`), each as what happened when, with whom it was signed by."""
     keyids = {r["record"]["signatures"][0]["keyid"] for r in batch["records"]}
     names = dict(session.execute(select(Identity.keyid, Identity.name).where(Identity.keyid.in_(keyids))).all())
-    return [
-        {
-            "index": r["index"],
-            "seq": r["seq"],
-            "type": r["record"]["payload"].get("type", "batch"),
-            "occurred_at": r["record"]["payload"].get("occurred_at", r["record"]["payload"]["time"]),
-            "recorded_at": r["record"]["payload"]["time"],
-            "data": r["record"]["payload"].get("data", {}),
+    records = []
+    for r in batch["records"]:
+        kind, occurred, recorded, data = what_happened(r["record"]["payload"])
+        records.append({
+            "index": r["index"], "seq": r["seq"], "type": kind, "occurred_at": occurred, "recorded_at": recorded, "data": data,
             "signer": names.get(r["record"]["signatures"][0]["keyid"], "?"),
-        }
-        for r in batch["records"]
-    ]
+        })
+    return records

@@ -207,6 +207,16 @@ def read_batch(session: Session, lot: str) -> dict:
     }
 
 
+def what_happened(payload: dict) -> tuple[str, datetime, datetime, dict]:
+    """A lot record's kind of work ("batch" for the record that made the lot), when it
+    happened as its signer says, when the log received it, and its data. A lot is made when
+    its record is logged."""
+    recorded = datetime.fromisoformat(payload["time"])
+    if payload["kind"] == "batch":
+        return "batch", recorded, recorded, {}
+    return payload["type"], datetime.fromisoformat(payload["occurred_at"]), recorded, payload["data"]
+
+
 def plot_view(plot: Plot | None) -> dict | None:
     if plot is None:
         return None

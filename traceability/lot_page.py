@@ -26,7 +26,7 @@ from signing.canonical import canonical_json
 from signing.errors import VerificationError
 from signing.note import Verifier
 
-from .batches import read_batch
+from .batches import read_batch, what_happened
 from .context import Context
 from .lineage import ancestors
 from .models import Batch, CredibilityWarning, Identity, LogEntry, Photo
@@ -71,11 +71,9 @@ def lot_view(session: Session, context: Context, lot: str, lineage: tuple[str, .
 
 def _step(row: dict, names: dict[str, str], photo_warnings: dict[str, tuple[str, ...]]) -> Step:
     payload = row["record"]["payload"]
-    recorded = datetime.fromisoformat(payload["time"])
-    if payload["kind"] == "batch":
-        kind, occurred, data = "batch", recorded, {"product": payload["product"], "variety": payload["variety"]}
-    else:
-        kind, occurred, data = payload["type"], datetime.fromisoformat(payload["occurred_at"]), payload["data"]
+    kind, occurred, recorded, data = what_happened(payload)
+    if kind == "batch":
+        data = {"product": payload["product"], "variety": payload["variety"]}
     return Step(
         index=row["index"],
         seq=row["seq"],

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 from pathlib import Path
 from typing import Annotated
 
@@ -241,7 +241,7 @@ def _summary(record: dict) -> dict:
     kind = data.get("kind", "fertiliser") if record["type"] == "input" else record["type"]
     return {
         "kind": kind,
-        "occurred_at": datetime.fromisoformat(record["occurred_at"]),
+        "occurred_at": record["occurred_at"],
         "quantity": data.get("quantity"),
         "unit": data.get("unit"),
         "product": data.get("product"),

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..batches import what_happened
 from ..lineage import ancestors
 from ..models import Batch, BatchInput, Identity, LogEntry, Plot
 
@@ -79,17 +80,16 @@ def export_records(
     rows = session.execute(query.order_by(LogEntry.idx).execution_options(yield_per=CHUNK))
     for index, leaf, entry, keyid in rows:
         payload = json.loads(entry)["payload"]
-        recorded = datetime.fromisoformat(payload["time"])
-        is_batch = payload["kind"] == "batch"
+        kind, occurred, recorded, data = what_happened(payload)
         yield ExportRecord(
             index=index,
             leaf_hash=bytes(leaf).hex(),
             lot=lots.lot(payload["lot"]),
             seq=payload["seq"],
-            type="batch" if is_batch else payload["type"],
+            type=kind,
             recorded_at=recorded,
-            occurred_at=recorded if is_batch else datetime.fromisoformat(payload["occurred_at"]),
-            data={} if is_batch else payload["data"],
+            occurred_at=occurred,
+            data=data,
             evidence=tuple(e["sha256"] for e in payload.get("evidence", ())),
             signer=lots.signer(keyid),
         )
