@@ -14,7 +14,7 @@ demo: $(STAMP)  ## start the service with a seeded demo farm on http://127.0.0.1
 	$(VENV)/bin/suyuan demo
 
 test: $(STAMP)  ## the whole test suite, PostgreSQL included
-	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -q -n auto $(PYTEST_ARGS)
 
 bench: $(STAMP)  ## benchmarks; print ratios measured side by side
 	$(VENV)/bin/python -m bench.append_http

@@ -20,9 +20,12 @@ import exifread
 import httpx
 from PIL import Image
 
+from tests.corpus import CORPUS, MISSING
+
 from .harness import ADMIN_TOKEN, interleave, report, suyuan_server
 
-PHOTO = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "exif-samples" / "jpg" / "mobile" / "HMD_Nokia_8.3_5G.jpg"
+# A 2.2 MB phone photo of the corpus (SUYUAN_TEST_CORPUS, see tests/data/README.md).
+PHOTO = "jpg/mobile/HMD_Nokia_8.3_5G.jpg"
 UPLOADS = 12
 ROUNDS = 6
 
@@ -45,7 +48,9 @@ def bare_work(data: bytes) -> None:
 
 
 def main() -> float:
-    data = PHOTO.read_bytes()
+    if CORPUS is None:
+        raise SystemExit(MISSING)
+    data = (CORPUS / PHOTO).read_bytes()
     counter = iter(range(1_000_000))
     with tempfile.TemporaryDirectory() as tmp, suyuan_server(Path(tmp)) as server, httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=60) as client:
         grower = client.post("/api/v1/growers", json={"name": "王秀英", "region": "洛川县"}, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).json()
@@ -69,7 +74,7 @@ def main() -> float:
         http_times, bare_times = interleave(ROUNDS, over_http, bare)
     ratios = [h / b for h, b in zip(http_times, bare_times)]
     report(
-        f"Photo ingest, {len(data) / 1e6:.1f} MB phone photo ({PHOTO.name}), {UPLOADS} uploads x {ROUNDS} rounds",
+        f"Photo ingest, {len(data) / 1e6:.1f} MB phone photo ({Path(PHOTO).name}), {UPLOADS} uploads x {ROUNDS} rounds",
         [("POST /api/v1/photos, ms per photo (median)", f"{statistics.median(http_times) * 1000:.0f}"),
          ("bare work in process, ms per photo (median)", f"{statistics.median(bare_times) * 1000:.0f}")],
         "ratio HTTP ingest / bare work",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,14 +17,25 @@ from fastapi.testclient import TestClient
 from traceability.api.app import create_app
 from traceability.clock import FixedClock
 from traceability.context import Context, open_context
+from traceability.db import make_engine, migrate
 from traceability.settings import Settings
 
+from .corpus import corpus  # noqa: F401  (the fixture, for every test)
 from .factories import Farm
 
 ADMIN_TOKEN = "test-admin-token-0123456789abcdefghij"
 T0 = datetime(2026, 9, 20, 2, 0, 0, tzinfo=UTC)
+DATABASE_FILE = "suyuan.db"  # in the data dir, where Settings puts it
 POSTGRES_ADMIN_URL = os.environ.get("SUYUAN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Skipped tests as one line per reason (the photo corpus, say), not one per test."""
+    reasons: Counter[str] = Counter()
+    for report in terminalreporter.stats.get("skipped", []):
+        reasons[str(report.longrepr[2]).removeprefix("Skipped: ")] += 1
+    for reason, count in reasons.most_common():
+        terminalreporter.write_line(f"skipped {count}: {reason}", yellow=True)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -44,10 +57,11 @@ def postgres_server() -> str:
         pytest.skip(message)
 
 
-def fresh_postgres_database(server: str) -> tuple[str, callable]:
+def fresh_postgres_database(server: str, template: str | None = None) -> tuple[str, Callable[[], None]]:
+    """A new database on `server`: empty, or a copy of `template`."""
     name = f"suyuan_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
 
     def drop() -> None:
         with psycopg.connect(server, autocommit=True) as conn:
@@ -57,12 +71,41 @@ def fresh_postgres_database(server: str) -> tuple[str, callable]:
     return f"{base}/{name}", drop
 
 
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server: str) -> Iterator[str]:
+    """A database built by the real migrations once per run (per xdist worker), copied for each test."""
+    url, drop = fresh_postgres_database(postgres_server)
+    engine = make_engine(url)
+    migrate(engine)
+    engine.dispose()
+    yield url.rsplit("/", 1)[1]
+    drop()
+
+
 @pytest.fixture
-def postgres(postgres_server: str) -> Iterator[str]:
-    """A fresh, empty database for one test (the schema comes from the migrations)."""
+def postgres(postgres_server: str, postgres_template: str) -> Iterator[str]:
+    """A fresh database for one test, with the schema the migrations build."""
+    url, drop = fresh_postgres_database(postgres_server, postgres_template)
+    yield url
+    drop()
+
+
+@pytest.fixture
+def empty_postgres(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty database, for a test of the migrations themselves."""
     url, drop = fresh_postgres_database(postgres_server)
     yield url
     drop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database built by the real migrations once per run (per xdist worker)."""
+    path = tmp_path_factory.mktemp("template") / DATABASE_FILE
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    engine.dispose()
+    return path
 
 
 def make_settings(data_dir: Path, database_url: str | None = None, **overrides) -> Settings:
@@ -87,7 +130,12 @@ BOTH_DATABASES = ["sqlite", "postgres"]
 
 @pytest.fixture
 def context(tmp_path: Path, clock: FixedClock, backend: str, request: pytest.FixtureRequest) -> Iterator[Context]:
-    database_url = request.getfixturevalue("postgres") if backend == "postgres" else None
+    if backend == "postgres":
+        database_url = request.getfixturevalue("postgres")
+    else:
+        database_url = None
+        (tmp_path / "data").mkdir()
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), tmp_path / "data" / DATABASE_FILE)
     context = open_context(make_settings(tmp_path / "data", database_url), clock)
     yield context
     context.close()

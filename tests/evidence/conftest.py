@@ -6,11 +6,11 @@ import pytest
 
 from traceability.evidence.images import OpenedImage, open_image, public_copies
 
-from .corpus import corpus_files, read
+from ..corpus import corpus_files, read
 
 
 @pytest.fixture(scope="session")
-def outcomes() -> dict[str, OpenedImage | Exception]:
+def outcomes(corpus) -> dict[str, OpenedImage | Exception]:
     """open_image's answer for every corpus file: the photo, or what it raised."""
     answers: dict[str, OpenedImage | Exception] = {}
     for name in corpus_files():

@@ -1,6 +1,6 @@
 """Rebuild exiftool_gps.json: what exiftool reads from the EXIF of every corpus file.
 
-    .venv/bin/python tests/evidence/regenerate_exiftool_fixture.py
+    .venv/bin/python -m tests.evidence.regenerate_exiftool_fixture   (the corpus at SUYUAN_TEST_CORPUS)
 
 Needs exiftool (`apt-get install libimage-exiftool-perl`). The tests compare read_metadata with
 the committed JSON, so running them needs no exiftool. Only the EXIF group is asked for:
@@ -16,8 +16,9 @@ import json
 import subprocess
 from pathlib import Path
 
+from tests.corpus import CORPUS, MISSING
+
 HERE = Path(__file__).resolve().parent
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "exif-samples"
 FIXTURE = HERE / "exiftool_gps.json"
 TAGS = (
     "-Composite:GPSLatitude",
@@ -35,6 +36,8 @@ COMMAND = ("exiftool", "-json", "-n", "-G", "-r", *TAGS, ".")
 
 
 def main() -> None:
+    if CORPUS is None:
+        raise SystemExit(MISSING)
     version = subprocess.run(("exiftool", "-ver"), capture_output=True, text=True, check=True).stdout.strip()
     found = subprocess.run(COMMAND, cwd=CORPUS, capture_output=True, check=True).stdout
     # exiftool writes control characters from camera strings unescaped, which strict JSON refuses.

@@ -15,7 +15,9 @@ from traceability.errors import ApiError
 from traceability.evidence.exif import read_metadata
 from traceability.evidence.images import DISPLAY_SIDE, THUMBNAIL_SIDE, OpenedImage
 
-from .corpus import ORIENTATION, corpus_files, read
+from ..corpus import ORIENTATION, corpus_files, read
+
+pytestmark = pytest.mark.usefixtures("corpus")
 
 FILES = corpus_files()
 # TIFF is not an upload type; every other corpus file is a photo we take.

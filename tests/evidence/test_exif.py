@@ -15,15 +15,16 @@ from PIL import Image
 
 from traceability.evidence.exif import TEXT_LIMIT, PhotoMetadata, read_metadata
 
-from .corpus import corpus_files, read
+from ..corpus import ABSENT, CORPUS, corpus_files, read
 
 FIXTURE = json.loads((Path(__file__).parent / "exiftool_gps.json").read_text(encoding="utf-8"))
 EXIFTOOL = FIXTURE["files"]
 # read_metadata takes the upload types only; TIFF is refused before anyone asks for its EXIF.
 PHOTOS = [name for name in corpus_files() if not name.startswith("tiff/")]
-WITH_GPS = [name for name in PHOTOS if "Composite:GPSLatitude" in EXIFTOOL[name]]
+WITH_GPS = [name for name in PHOTOS if "Composite:GPSLatitude" in EXIFTOOL[name]] if CORPUS else [ABSENT]
 
 
+@pytest.mark.usefixtures("corpus")
 def test_the_exiftool_fixture_covers_the_corpus() -> None:
     assert set(EXIFTOOL) == set(corpus_files())
     assert FIXTURE["exiftool_version"]
@@ -32,6 +33,7 @@ def test_the_exiftool_fixture_covers_the_corpus() -> None:
 
 
 @pytest.mark.parametrize("name", WITH_GPS)
+@pytest.mark.usefixtures("corpus")
 def test_gps_agrees_with_exiftool(name: str) -> None:
     metadata = read_metadata(read(name))
     assert metadata.lat == pytest.approx(EXIFTOOL[name]["Composite:GPSLatitude"], abs=1e-6)
@@ -39,6 +41,7 @@ def test_gps_agrees_with_exiftool(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", PHOTOS)
+@pytest.mark.usefixtures("corpus")
 def test_time_camera_and_orientation_agree_with_exiftool(name: str) -> None:
     expected = EXIFTOOL[name]
     metadata = read_metadata(read(name))

@@ -25,9 +25,7 @@ from traceability.evidence.images import (
     sniff_media_type,
 )
 
-from .corpus import read
-
-GPS_PHOTO = "jpg/gps/DSCN0010.jpg"
+from ..corpus import GPS_PHOTO, read
 
 
 def ftyp(major: bytes, *compatible: bytes) -> bytes:
@@ -112,6 +110,7 @@ def test_files_that_are_not_photos_get_415(data: bytes) -> None:
     assert error.message == refused(b"").message
 
 
+@pytest.mark.usefixtures("corpus")
 def test_a_tiff_gets_415_naming_the_accepted_types() -> None:
     error = refused(read("tiff/BSG1.tiff"))
     assert (error.status, error.code) == (415, "unsupported_type")
@@ -121,7 +120,7 @@ def test_a_tiff_gets_415_naming_the_accepted_types() -> None:
 
 @pytest.mark.parametrize("cut", [0.5, 0.1])
 def test_a_truncated_jpeg_is_damaged(cut: float) -> None:
-    data = read(GPS_PHOTO)
+    data = GPS_PHOTO.read_bytes()
     error = refused(data[: int(len(data) * cut)])
     assert (error.status, error.code) == (422, "damaged_photo")
 
@@ -171,10 +170,10 @@ def test_our_limit_not_pillows_decides_and_warnings_as_errors_change_nothing() -
 
 
 def test_the_pixel_limit_can_be_lowered() -> None:
-    error = refused(read(GPS_PHOTO), max_pixels=300_000)
+    error = refused(GPS_PHOTO.read_bytes(), max_pixels=300_000)
     assert (error.status, error.code) == (413, "too_many_pixels")
     assert "640 × 480" in error.message
-    assert open_image(read(GPS_PHOTO), max_pixels=640 * 480).width == 640
+    assert open_image(GPS_PHOTO.read_bytes(), max_pixels=640 * 480).width == 640
 
 
 def test_markup_in_exif_stays_text_and_never_reaches_the_copies() -> None:
@@ -199,7 +198,7 @@ def encode(image: Image.Image, kind: str, **save) -> bytes:
 
 @pytest.mark.parametrize(("kind", "media_type"), [("JPEG", "image/jpeg"), ("PNG", "image/png"), ("WEBP", "image/webp"), ("HEIF", "image/heic")])
 def test_each_accepted_type_opens(kind: str, media_type: str) -> None:
-    picture = Image.open(io.BytesIO(read(GPS_PHOTO)))
+    picture = Image.open(io.BytesIO(GPS_PHOTO.read_bytes()))
     opened = open_image(encode(picture, kind, quality=80))
     assert (opened.media_type, opened.width, opened.height, opened.image.mode) == (media_type, 640, 480, "RGB")
 
@@ -274,6 +273,7 @@ def test_copies_are_never_enlarged_and_keep_their_shape() -> None:
     assert Image.open(io.BytesIO(thumbnail)).size == (THUMBNAIL_SIDE, 107)
 
 
+@pytest.mark.usefixtures("corpus")
 def test_a_display_p3_photo_is_shown_in_srgb() -> None:
     display_p3 = Image.open(io.BytesIO(read("heic/mobile/iphone_13_pro_max.HEIC"))).info["icc_profile"]
     opened = open_image(encode(Image.new("RGB", (16, 16), (200, 100, 50)), "PNG", icc_profile=display_p3))

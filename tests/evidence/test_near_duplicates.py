@@ -24,7 +24,9 @@ from traceability.evidence.images import (
     perceptual_hash,
 )
 
-from .corpus import NEAR_COPIES, ORIENTATION, corpus_files
+from ..corpus import NEAR_COPIES, ORIENTATION, corpus_files
+
+pytestmark = pytest.mark.usefixtures("corpus")
 
 PHOTOS = [name for name in corpus_files() if not name.startswith(("tiff/", ORIENTATION))]
 # A picture with (almost) no contrast shows nothing to recognise: its hash is noise, so

@@ -14,10 +14,11 @@ from traceability.exports.epcis import CONTEXT, epcis_document
 from traceability.exports.epcis_hash import CBV, EPCIS_CONTEXT, event_hash_id
 from traceability.exports.records import export_records
 
-from ..conftest import BOTH_DATABASES, SHARED
+from ..conftest import BOTH_DATABASES
+from ..corpus import DATA
 from ..public.orchard import GTIN, grow, recall
 
-EPCIS = SHARED / "vectors" / "epcis"
+EPCIS = DATA / "epcis"
 SCHEMA = json.loads((EPCIS / "EPCIS-JSON-Schema.json").read_text())
 STANDARD_CONTEXT = json.loads((EPCIS / "epcis-context-2.0.0.jsonld").read_text())["@context"]
 # CBV 2.0's standard vocabularies, as the EPCIS 2.0 JSON-LD context lists them.

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from traceability.exports.epcis_hash import digital_link, event_hash_id, prehash
 
-from ..conftest import SHARED
+from ..corpus import DATA
 
-EPCIS = SHARED / "vectors" / "epcis"
+EPCIS = DATA / "epcis"
 VECTORS = EPCIS / "epcis-event-hash-vectors"
 
 

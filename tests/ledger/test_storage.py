@@ -22,7 +22,7 @@ from ..conftest import make_settings
 
 @pytest.mark.parametrize("database", ["sqlite", "postgres"])
 def test_the_migrations_build_exactly_the_models(database, request, tmp_path):
-    url = f"sqlite:///{tmp_path / 'm.db'}" if database == "sqlite" else request.getfixturevalue("postgres")
+    url = f"sqlite:///{tmp_path / 'm.db'}" if database == "sqlite" else request.getfixturevalue("empty_postgres")
     engine = make_engine(url)
     migrate(engine)
     migrate(engine)  # a second start finds nothing to do

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..conftest import SHARED
+from ..corpus import GPS_PHOTO
 from ..factories import Account, Farm, exif_place_and_time
 
-# A real phone photo with GPS and capture time (Nikon Coolpix, 2008-10-22, near Bologna).
-HARVEST_PHOTO = SHARED / "corpus" / "exif-samples" / "jpg" / "gps" / "DSCN0010.jpg"
+HARVEST_PHOTO = GPS_PHOTO
 GTIN = "06901234567892"
 
 
