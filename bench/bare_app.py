@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from traceability.api.routes_batches import LotPath
-from traceability.schemas import EventIn
+from traceability.lots.inputs import EventIn
+from traceability.web.deps import LotPath
 
 app = FastAPI()
 

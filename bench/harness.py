@@ -12,6 +12,10 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from traceability.services import Services
 
 ADMIN_TOKEN = "bench-admin-token-0123456789abcdefghijkl"
 
@@ -90,11 +94,11 @@ def report(title: str, rows: list[tuple[str, str]], ratio_name: str, ratios: lis
     print(f"  {ratio_name:<44} {statistics.median(ratios):.2f}  (per round: {', '.join(f'{r:.2f}' for r in ratios)}; goal {goal})")
 
 
-def open_bench_context(data_dir: Path, database_url: str | None = None):
-    """The service's own context on `data_dir`, for building logs without HTTP in between."""
-    from traceability.context import open_context
+def open_bench_services(data_dir: Path, database_url: str | None = None) -> Services:
+    """The service's own services on `data_dir`, for building logs without HTTP in between."""
+    from traceability.services import open_services
     from traceability.settings import Settings
 
-    return open_context(
+    return open_services(
         Settings(data_dir=data_dir, database_url=database_url, admin_token=ADMIN_TOKEN, public_url="http://bench.test")
     )

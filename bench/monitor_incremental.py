@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 
 from signing.note import Verifier
-from traceability.monitor import audit_log
+from traceability.cli.monitor import audit_log
 
 from .harness import suyuan_server
 from .verify_log import build_season

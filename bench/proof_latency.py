@@ -7,7 +7,6 @@ stored subtree hashes in one query, so the ratio should stay near 1. Goal: <= 1.
 
 from __future__ import annotations
 
-import base64
 import http.client
 import json
 import os
@@ -18,8 +17,9 @@ import time
 from pathlib import Path
 
 from signing.keys import keyid
+from signing.payloads import key_payload
 
-from .harness import interleave, open_bench_context, report, suyuan_server
+from .harness import interleave, open_bench_services, report, suyuan_server
 
 SMALL, LARGE = 100, 100_000
 REQUESTS = 400
@@ -29,26 +29,20 @@ PER_TRANSACTION = 5_000
 
 def build_log(data_dir: Path, size: int) -> None:
     """`size` operator-signed key registrations, appended through the log's own Appender."""
-    context = open_bench_context(data_dir)
-    operator = context.log.signer.private_key
+    services = open_bench_services(data_dir)
+    operator = services.log.signer.private_key
     written = 0
     while written < size:
-        with context.sessions() as session:
-            log = context.log.begin(session, context.clock.now())
+        with services.sessions() as session:
+            log = services.log.begin(session, services.clock.now())
             for _ in range(min(PER_TRANSACTION, size - written)):
                 public_key = os.urandom(32)
-                log.append(
-                    {
-                        "v": 1, "kind": "key", "time": "2026-11-29T00:00:00Z", "keyid": keyid(public_key),
-                        "public_key": base64.b64encode(public_key).decode(), "role": "grower",
-                        "subject": {"id": f"g-{written}", "name": "果农", "region": "洛川县"},
-                    },
-                    operator,
-                )
+                subject = {"id": f"g-{written}", "name": "果农", "region": "洛川县"}
+                log.append(key_payload(log.now, keyid(public_key), public_key, "grower", subject), operator)
                 written += 1
             log.finish()
             session.commit()
-    context.close()
+    services.close()
 
 
 def median_latency(port: int, size: int, rng: random.Random) -> float:

@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .harness import Server, interleave, open_bench_context, report, request, suyuan_server
+from .harness import Server, interleave, open_bench_services, report, request, suyuan_server
 
 CONNECTIONS = 16
 SECONDS = 5
@@ -35,13 +35,13 @@ def wrk(port: int, path: str) -> float:
 def main(database_url: str | None = None) -> float:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
-    from traceability.demo import seed
+    from traceability.cli.demo import seed
 
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
-        context = open_bench_context(data, database_url)
-        lot = seed(context).lots["packed lot (gift boxes)"]
-        context.close()
+        services = open_bench_services(data, database_url)
+        lot = seed(services).lots["packed lot (gift boxes)"]
+        services.close()
         with suyuan_server(data, database_url) as suyuan:
             path = f"/b/{lot}?lang=zh"
             status, page = request(suyuan.port, "GET", path)

@@ -21,13 +21,11 @@ from pydantic import TypeAdapter
 from signing.keys import keyid
 from signing.note import Verifier
 from signing.records import parse_entry, signed_message
-from traceability.actors import ADMIN, authenticate
-from traceability.batches import append_event, create_batch
-from traceability.identities import register
-from traceability.monitor import audit_log
-from traceability.schemas import BatchIn, EventIn
+from traceability.accounts.actors import ADMIN
+from traceability.cli.monitor import audit_log
+from traceability.lots.inputs import BatchIn, EventIn
 
-from .harness import interleave, open_bench_context, report, suyuan_server
+from .harness import interleave, open_bench_services, report, suyuan_server
 
 GROWERS = 20
 LOTS_PER_GROWER = 5
@@ -37,7 +35,7 @@ ROUNDS = 3
 
 def build_season(data_dir: Path, growers: int = GROWERS, lots_per_grower: int = LOTS_PER_GROWER, events_per_lot: int = EVENTS_PER_LOT) -> None:
     """growers × (1 key entry + lots_per_grower × (1 batch + events_per_lot events)) entries."""
-    context = open_bench_context(data_dir)
+    services = open_bench_services(data_dir)
     events = TypeAdapter(EventIn)
     harvest = events.validate_python(
         {"type": "harvest", "occurred_at": "2026-09-18T09:00:00+08:00", "data": {"quantity": 1200, "unit": "jin", "note": "晴天采摘"}}
@@ -46,15 +44,14 @@ def build_season(data_dir: Path, growers: int = GROWERS, lots_per_grower: int = 
         {"type": "input", "occurred_at": "2026-08-01T07:30:00+08:00",
          "data": {"product": "阿维菌素", "kind": "pesticide", "dose": "3000倍液", "phi_days": 14}}
     )
-    with context.sessions() as session:
-        for g in range(growers):
-            token = register(context, ADMIN, "grower", {"name": f"果农{g}", "region": "陕西省延安市洛川县"}, None, None).body["token"]
-            grower = authenticate(session, context, token)
-            for _ in range(lots_per_grower):
-                lot = create_batch(session, context, grower, BatchIn(product="苹果", variety="红富士"), None).body["lot"]
-                for e in range(events_per_lot):
-                    append_event(context, grower, lot, spray if e % 4 == 0 else harvest, None)
-    context.close()
+    for g in range(growers):
+        token = services.accounts.register(ADMIN, "grower", {"name": f"果农{g}", "region": "陕西省延安市洛川县"}, None, None).body["token"]
+        grower = services.authenticator.authenticate(token)
+        for _ in range(lots_per_grower):
+            lot = services.lots.create_batch(grower, BatchIn(product="苹果", variety="红富士"), None).body["lot"]
+            for e in range(events_per_lot):
+                services.lots.append_event(grower, lot, spray if e % 4 == 0 else harvest, None)
+    services.close()
 
 
 def main() -> float:

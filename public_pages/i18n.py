@@ -67,10 +67,23 @@ def _ranked(header: str) -> list[str]:
 
 
 @cache
-def translations(lang: str) -> NullTranslations:
-    po = CATALOGS / lang / "LC_MESSAGES" / "messages.po"
-    if not po.exists():
-        return NullTranslations()  # English is the source language
+def translations(lang: str, *catalogs: Path) -> NullTranslations:
+    """The messages of `lang`: these pages' catalog, then each of `catalogs` (a folder of
+    `<lang>/LC_MESSAGES/messages.po`, as this package's `translations/`) merged over it."""
+    merged: NullTranslations = NullTranslations()  # English is the source language
+    for folder in (CATALOGS, *catalogs):
+        po = folder / lang / "LC_MESSAGES" / "messages.po"
+        if not po.exists():
+            continue
+        loaded = _compiled(po, lang)
+        if isinstance(merged, Translations):
+            merged.merge(loaded)
+        else:
+            merged = loaded
+    return merged
+
+
+def _compiled(po: Path, lang: str) -> Translations:
     with po.open("rb") as handle:
         catalog = read_po(handle, locale=LOCALES[lang])
     buffer = io.BytesIO()

@@ -5,8 +5,10 @@ Nothing here touches a database, so the pages can be rendered (and tested) from 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
+
+from signing.payloads import LotRecord
 
 
 @dataclass(frozen=True)
@@ -27,15 +29,9 @@ class PhotoView:
 class Step:
     """One signed record of the lot, as a line of its timeline."""
 
-    index: int  # log index
-    seq: int
-    type: str  # "batch" for the record that created the lot, else the event type
-    occurred_at: datetime  # as the signer claimed it, in their own offset
-    recorded_at: datetime  # when the log received it (UTC)
-    data: dict = field(default_factory=dict)
-    photos: tuple[PhotoView, ...] = ()
+    record: LotRecord
+    photos: tuple[PhotoView, ...] = ()  # the photos it cites, with what they raised
     signer: str = ""  # the name behind the signing key
-    leaf_hash: str = ""
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from signing.note import (
     sign_note,
     verifier_key_string,
 )
+from signing.payloads import LotRecord, utc_time
 from signing.records import (
     MAX_ENTRY_BYTES,
     RECORD_DOMAIN,
@@ -53,6 +54,7 @@ __all__ = [
     "MAX_ENTRY_BYTES",
     "RECORD_DOMAIN",
     "Checkpoint",
+    "LotRecord",
     "Note",
     "RootAccumulator",
     "Signature",
@@ -79,6 +81,7 @@ __all__ = [
     "sign_note",
     "sign_record",
     "signed_message",
+    "utc_time",
     "verifier_key_string",
     "verify_checkpoint",
     "verify_consistency",

@@ -20,13 +20,14 @@ from .errors import VerificationError
 from .ledger import LedgerChecker
 from .merkle import leaf_hash, verify_inclusion
 from .note import Verifier
+from .payloads import LotRecord
 
 
 @dataclass(frozen=True)
 class VerifiedBundle:
     lot: str
     checkpoint: Checkpoint
-    records: list[tuple[int, dict]]  # (log index, record) of the lot, in chain order
+    records: list[LotRecord]  # the lot's records, in chain order
     keys_checked: int
 
 
@@ -48,7 +49,7 @@ def verify_bundle(document: bytes, log_key: Verifier) -> VerifiedBundle:
         raise VerificationError("checkpoint must be the signed checkpoint text")
     checkpoint = verify_checkpoint(bundle["checkpoint"], log_key)
     checker = LedgerChecker(log_key.public_key, partial=True)
-    records: list[tuple[int, dict]] = []
+    records: list[LotRecord] = []
     previous = -1
     for position, item in enumerate(bundle["entries"]):
         index, entry, proof = _entry_fields(position, item)
@@ -59,18 +60,19 @@ def verify_bundle(document: bytes, log_key: Verifier) -> VerifiedBundle:
             raise VerificationError(f"entry {index}: beyond the checkpoint's tree of size {checkpoint.size}")
         previous = index
         # 5. ... each proved included in it ...
+        leaf = leaf_hash(entry)
         try:
-            verify_inclusion(leaf_hash(entry), index, checkpoint.size, proof, checkpoint.root_hash)
+            verify_inclusion(leaf, index, checkpoint.size, proof, checkpoint.root_hash)
         except VerificationError as exc:
             raise VerificationError(f"entry {index}: not included in the checkpoint's tree: {exc}") from None
         # 6. ... and each obeying the record rules: registered signers, an unbroken chain.
         record = checker.check(index, entry)
         if record["payload"].get("lot") == lot:
-            records.append((index, record))
+            records.append(LotRecord.from_record(index, record, leaf))
         elif record["payload"]["kind"] not in ("key", "key_revoke"):
             raise VerificationError(f"entry {index}: a record of another lot in the bundle of {lot}")
     # 7. The lot's chain starts at its batch record.
-    if not records or records[0][1]["payload"]["kind"] != "batch":
+    if not records or records[0].type != "batch":
         raise VerificationError(f"the bundle holds no batch record for lot {lot}")
     return VerifiedBundle(lot, checkpoint, records, len(checker.keys))
 

@@ -14,14 +14,13 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from traceability.api.app import create_app
+from tests.corpus import corpus  # noqa: F401  (the fixture, for every test)
+from tests.factories import Farm
 from traceability.clock import FixedClock
-from traceability.context import Context, open_context
-from traceability.db import make_engine, migrate
+from traceability.services import Services, open_services
 from traceability.settings import Settings
-
-from .corpus import corpus  # noqa: F401  (the fixture, for every test)
-from .factories import Farm
+from traceability.storage.database import make_engine, migrate
+from traceability.web.app import create_app
 
 ADMIN_TOKEN = "test-admin-token-0123456789abcdefghij"
 T0 = datetime(2026, 9, 20, 2, 0, 0, tzinfo=UTC)
@@ -129,21 +128,21 @@ BOTH_DATABASES = ["sqlite", "postgres"]
 
 
 @pytest.fixture
-def context(tmp_path: Path, clock: FixedClock, backend: str, request: pytest.FixtureRequest) -> Iterator[Context]:
+def services(tmp_path: Path, clock: FixedClock, backend: str, request: pytest.FixtureRequest) -> Iterator[Services]:
     if backend == "postgres":
         database_url = request.getfixturevalue("postgres")
     else:
         database_url = None
         (tmp_path / "data").mkdir()
         shutil.copyfile(request.getfixturevalue("sqlite_template"), tmp_path / "data" / DATABASE_FILE)
-    context = open_context(make_settings(tmp_path / "data", database_url), clock)
-    yield context
-    context.close()
+    services = open_services(make_settings(tmp_path / "data", database_url), clock)
+    yield services
+    services.close()
 
 
 @pytest.fixture
-def client(context: Context) -> Iterator[TestClient]:
-    with TestClient(create_app(context)) as client:
+def client(services: Services) -> Iterator[TestClient]:
+    with TestClient(create_app(services)) as client:
         yield client
 
 

@@ -30,7 +30,3 @@ class FixedClock:
     def advance(self, delta: timedelta) -> None:
         self._now += delta
 
-
-def rfc3339_utc(moment: datetime) -> str:
-    """Server receive time as the protocol writes it: UTC, whole seconds, `Z`."""
-    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -19,10 +19,11 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from ..conftest import ADMIN_TOKEN
-from ..factories import Farm
-from ..public.orchard import Orchard, grow
-from ..servers import Server, free_port
+from tests.conftest import ADMIN_TOKEN
+from tests.factories import Farm
+from tests.orchard import Orchard, grow
+from tests.servers import Server, free_port
+
 from .lighthouse import CHROMIUM, CHROMIUM_FLAGS, LIGHTHOUSE_CLI, LIGHTHOUSE_DIR, LighthouseResult, run_lighthouse
 
 SCREENSHOTS = os.environ.get("SUYUAN_SCREENSHOTS")

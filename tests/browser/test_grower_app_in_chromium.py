@@ -7,7 +7,8 @@ import time
 
 from playwright.sync_api import expect
 
-from ..public.orchard import HARVEST_PHOTO
+from tests.orchard import HARVEST_PHOTO
+
 from .conftest import Live, open_page, shoot
 
 ADMIN = {"Authorization": "Bearer test-admin-token-0123456789abcdefghij"}

@@ -6,7 +6,8 @@ import re
 
 from playwright.sync_api import expect
 
-from ..public.orchard import grow, recall
+from tests.orchard import grow, recall
+
 from .conftest import Live, open_page, shoot
 
 

@@ -10,13 +10,12 @@ from datetime import UTC, datetime
 import pytest
 from jsonschema import Draft7Validator
 
+from tests.conftest import BOTH_DATABASES
+from tests.corpus import DATA
+from tests.orchard import GTIN, grow, recall
 from traceability.exports.epcis import CONTEXT, epcis_document
 from traceability.exports.epcis_hash import CBV, EPCIS_CONTEXT, event_hash_id
-from traceability.exports.records import export_records
-
-from ..conftest import BOTH_DATABASES
-from ..corpus import DATA
-from ..public.orchard import GTIN, grow, recall
+from traceability.exports.source import exported
 
 EPCIS = DATA / "epcis"
 SCHEMA = json.loads((EPCIS / "EPCIS-JSON-Schema.json").read_text())
@@ -69,20 +68,19 @@ def _document(records) -> dict:
     return json.loads(b"".join(epcis_document(records, created=CREATED, base_url=BASE + "/")))
 
 
-def _kind(record) -> str:
+def _kind(item) -> str:
+    record = item.record
     if record.type == "batch":
-        return "derived batch" if record.lot.inputs else "batch"
-    if record.type == "input":
-        return record.data["kind"]
+        return "derived batch" if item.lot.inputs else "batch"
     if record.type == "inspection":
         return f"inspection {record.data['result']}"
-    return record.type
+    return record.work
 
 
 @pytest.mark.parametrize("backend", BOTH_DATABASES, indirect=True)
-def test_the_document_validates_against_gs1_schema_and_cbv(context, season):
-    with context.sessions() as session:
-        document = _document(export_records(session))
+def test_the_document_validates_against_gs1_schema_and_cbv(services, season):
+    with services.sessions() as session:
+        document = _document(exported(session))
 
     checker = Draft7Validator.FORMAT_CHECKER
     assert not checker.conforms("no uri", "uri")  # the uri format is really checked
@@ -99,9 +97,9 @@ def test_the_document_validates_against_gs1_schema_and_cbv(context, season):
             assert event["disposition"] in DISPOSITIONS or event["disposition"].removeprefix(CBV + "Disp-") in DISPOSITIONS
 
 
-def test_every_event_id_is_the_event_hash(context, season):
-    with context.sessions() as session:
-        document = _document(export_records(session))
+def test_every_event_id_is_the_event_hash(services, season):
+    with services.sessions() as session:
+        document = _document(exported(session))
     events = document["epcisBody"]["eventList"]
     for event in events:
         without_id = {key: value for key, value in event.items() if key != "eventID"}
@@ -110,10 +108,10 @@ def test_every_event_id_is_the_event_hash(context, season):
     assert len({e["eventID"] for e in events}) == len(events)
 
 
-def test_each_kind_of_record_maps_to_its_event(context, season):
+def test_each_kind_of_record_maps_to_its_event(services, season):
     orchard = season
-    with context.sessions() as session:
-        records = list(export_records(session))
+    with services.sessions() as session:
+        records = list(exported(session))
     events = _document(records)["epcisBody"]["eventList"]
     assert len(events) == len(records)
     assert {_kind(r) for r in records} == set(MAPPING)  # every kind of record is in the export
@@ -121,12 +119,12 @@ def test_each_kind_of_record_maps_to_its_event(context, season):
     field_class, packed_class = f"{BASE}/b/{orchard.field_lot}", f"https://id.gs1.org/01/{GTIN}/10/{orchard.packed_lot}"
     by_kind = {}
     for record, event in zip(records, events, strict=True):
-        assert (event["suyuan:logIndex"], event["suyuan:leafHash"], event["suyuan:lot"]) == (record.index, record.leaf_hash, record.lot.lot)
+        assert (event["suyuan:logIndex"], event["suyuan:leafHash"], event["suyuan:lot"]) == (record.record.index, record.record.leaf_hash, record.lot.lot)
         assert event["suyuan:signer"]["suyuan:name"] == record.signer.name
         assert (event["type"], event.get("action"), event["bizStep"], event.get("disposition")) == MAPPING[_kind(record)]
-        assert event["eventTime"] == record.occurred_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        assert event["eventTimeZoneOffset"] == record.occurred_at.isoformat()[-6:]
-        assert datetime.fromisoformat(event["recordTime"]) == record.recorded_at
+        assert event["eventTime"] == record.record.occurred_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        assert event["eventTimeZoneOffset"] == record.record.occurred_at.isoformat()[-6:]
+        assert datetime.fromisoformat(event["recordTime"]) == record.record.recorded_at
         by_kind.setdefault(_kind(record), []).append(event)
 
     (harvest,) = by_kind["harvest"]
@@ -162,16 +160,16 @@ def test_each_kind_of_record_maps_to_its_event(context, season):
     assert (pesticide["suyuan:product"], pesticide["suyuan:phiDays"]) == ("阿维菌素乳油", 14)
 
 
-def test_a_lot_export_holds_its_whole_backward_trace(context, season):
+def test_a_lot_export_holds_its_whole_backward_trace(services, season):
     orchard = season
-    with context.sessions() as session:
-        expected = [r.index for r in export_records(session) if r.lot.lot in (orchard.field_lot, orchard.packed_lot)]
-        document = _document(export_records(session, lot=orchard.packed_lot))
+    with services.sessions() as session:
+        expected = [r.record.index for r in exported(session) if r.lot.lot in (orchard.field_lot, orchard.packed_lot)]
+        document = _document(exported(session, lot=orchard.packed_lot))
     Draft7Validator(SCHEMA, format_checker=Draft7Validator.FORMAT_CHECKER).validate(document)
     assert [e["suyuan:logIndex"] for e in document["epcisBody"]["eventList"]] == expected
 
 
-def test_the_document_streams_one_event_per_chunk(context, season):
+def test_the_document_streams_one_event_per_chunk(services, season):
     consumed = 0
 
     def counted(records):
@@ -180,8 +178,8 @@ def test_the_document_streams_one_event_per_chunk(context, season):
             consumed += 1
             yield record
 
-    with context.sessions() as session:
-        records = list(export_records(session))
+    with services.sessions() as session:
+        records = list(exported(session))
     chunks = epcis_document(counted(records), created=CREATED, base_url=BASE)
     received = [next(chunks)]
     assert consumed == 0 and received[0].startswith(b'{"@context": ')
@@ -193,8 +191,8 @@ def test_the_document_streams_one_event_per_chunk(context, season):
     assert len(json.loads(b"".join(received))["epcisBody"]["eventList"]) == len(records)
 
 
-def test_an_empty_range_is_an_empty_document(context, season):
-    with context.sessions() as session:
-        document = _document(export_records(session, since=datetime(2100, 1, 1, tzinfo=UTC)))
+def test_an_empty_range_is_an_empty_document(services, season):
+    with services.sessions() as session:
+        document = _document(exported(session, since=datetime(2100, 1, 1, tzinfo=UTC)))
     Draft7Validator(SCHEMA, format_checker=Draft7Validator.FORMAT_CHECKER).validate(document)
     assert document["epcisBody"]["eventList"] == []

@@ -9,9 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.corpus import DATA
 from traceability.exports.epcis_hash import digital_link, event_hash_id, prehash
-
-from ..corpus import DATA
 
 EPCIS = DATA / "epcis"
 VECTORS = EPCIS / "epcis-event-hash-vectors"

@@ -10,7 +10,8 @@ import openpyxl
 import pytest
 from jsonschema import Draft7Validator
 
-from ..public.orchard import grow
+from tests.orchard import grow
+
 from .test_epcis_export import SCHEMA
 
 RANGE = {"from": "2026-01-01T00:00:00+08:00", "to": "2027-01-01T00:00:00+08:00"}
@@ -33,7 +34,7 @@ def test_only_regulators_export_and_must_say_what(farm, client, path):
         assert response.status_code == status and words in response.json()["error"]["message"], (params, response.text)
 
 
-def test_the_fsma_spreadsheet_streams_as_csv_and_downloads_as_xlsx(farm, client, context):
+def test_the_fsma_spreadsheet_streams_as_csv_and_downloads_as_xlsx(farm, client, services):
     orchard = grow(farm)
     headers = orchard.regulator.headers
     response = client.get("/api/v1/export/fsma204.csv", params=RANGE, headers=headers)
@@ -49,7 +50,7 @@ def test_the_fsma_spreadsheet_streams_as_csv_and_downloads_as_xlsx(farm, client,
     assert xlsx.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content), read_only=True).active
     assert [row[0] for row in sheet.iter_rows(values_only=True)] == [rows[0][0], *ctes]
-    assert not list(context.settings.data_dir.glob("*.xlsx"))  # the temporary file is gone
+    assert not list(services.settings.data_dir.glob("*.xlsx"))  # the temporary file is gone
 
 
 def test_the_epcis_export_of_a_lot_validates_and_names_every_record(farm, client):

@@ -12,11 +12,12 @@ from datetime import UTC, date, datetime
 import openpyxl
 import pytest
 
+from signing.payloads import LotRecord
+from tests.conftest import BOTH_DATABASES
+from tests.orchard import GTIN, grow, recall
+from traceability.accounts.parties import Party
 from traceability.exports.fsma204 import COLUMNS, FORMULA_STARTS, csv_chunks, fsma_rows, write_xlsx
-from traceability.exports.records import ExportRecord, LotInfo, Party, export_records
-
-from ..conftest import BOTH_DATABASES
-from ..public.orchard import GTIN, grow, recall
+from traceability.exports.source import Exported, LotInfo, exported
 
 HOSTILE_NAME = '=HYPERLINK("http://x")'
 HOSTILE_SOURCE = "+cmd|' /C calc'!A0"
@@ -47,10 +48,10 @@ def _by_name(row: list[str]) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("backend", BOTH_DATABASES, indirect=True)
-def test_one_row_per_cte_with_its_key_data_elements(context, season) -> None:
+def test_one_row_per_cte_with_its_key_data_elements(services, season) -> None:
     orchard, shipped, received = season
-    with context.sessions() as session:
-        rows = [_by_name(r) for r in fsma_rows(export_records(session), public_url="http://testserver")]
+    with services.sessions() as session:
+        rows = [_by_name(r) for r in fsma_rows(exported(session), public_url="http://testserver")]
 
     # Lot creation without inputs, planting, pesticide, observation, inspection and recall are not CTEs.
     assert [r["Critical Tracking Event (CTE)"] for r in rows] == [
@@ -113,14 +114,14 @@ def test_one_row_per_cte_with_its_key_data_elements(context, season) -> None:
     assert len({r["Reference Document Number"] for r in rows}) == len(rows)
 
 
-def test_packing_of_a_lot_made_from_a_derived_lot_names_the_original_harvest(context, farm) -> None:
+def test_packing_of_a_lot_made_from_a_derived_lot_names_the_original_harvest(services, farm) -> None:
     orchard = grow(farm)
     mixed = farm.batch(
         orchard.grower, "苹果混装", inputs=[{"lot": orchard.packed_lot, "quantity": 100, "unit": "jin"}]
     )["lot"]
     farm.event(orchard.grower, mixed, "packing", {"quantity": 100, "unit": "jin", "package_count": 5}, "2008-10-27T09:00:00+08:00")
-    with context.sessions() as session:
-        rows = [_by_name(r) for r in fsma_rows(export_records(session, lot=mixed))]
+    with services.sessions() as session:
+        rows = [_by_name(r) for r in fsma_rows(exported(session, lot=mixed))]
 
     packing = rows[-1]
     assert (packing["Critical Tracking Event (CTE)"], packing["Traceability Lot Code (TLC)"]) == ("Initial Packing", mixed)
@@ -147,11 +148,11 @@ def _xlsx_rows(path) -> tuple[openpyxl.worksheet.worksheet.Worksheet, list[list[
     return sheet, [[text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
 
 
-def test_csv_and_xlsx_hold_the_same_rows_and_chinese_text(context, season, tmp_path) -> None:
-    with context.sessions() as session:
-        expected = list(fsma_rows(export_records(session)))
-        data = b"".join(csv_chunks(export_records(session)))
-        write_xlsx(export_records(session), tmp_path / "fsma204.xlsx")
+def test_csv_and_xlsx_hold_the_same_rows_and_chinese_text(services, season, tmp_path) -> None:
+    with services.sessions() as session:
+        expected = list(fsma_rows(exported(session)))
+        data = b"".join(csv_chunks(exported(session)))
+        write_xlsx(exported(session), tmp_path / "fsma204.xlsx")
 
     parsed = _csv_rows(data)
     assert parsed[0] == COLUMNS
@@ -168,13 +169,13 @@ def test_csv_and_xlsx_hold_the_same_rows_and_chinese_text(context, season, tmp_p
     assert isinstance(harvest["Event Date"], datetime)
 
 
-def test_hostile_grower_strings_stay_text(context, farm, tmp_path) -> None:
+def test_hostile_grower_strings_stay_text(services, farm, tmp_path) -> None:
     orchard = grow(farm, grower_name=HOSTILE_NAME, variety="@SUM(1+1)")
     farm.event(orchard.grower, orchard.packed_lot, "receiving", {"from": HOSTILE_SOURCE}, RECEIVED_AT)
-    with context.sessions() as session:
-        raw = [_by_name(r) for r in fsma_rows(export_records(session))]
-        data = b"".join(csv_chunks(export_records(session)))
-        write_xlsx(export_records(session), tmp_path / "hostile.xlsx")
+    with services.sessions() as session:
+        raw = [_by_name(r) for r in fsma_rows(exported(session))]
+        data = b"".join(csv_chunks(exported(session)))
+        write_xlsx(exported(session), tmp_path / "hostile.xlsx")
     assert raw[0]["Location Description"].startswith(HOSTILE_NAME)
 
     parsed = [dict(zip(COLUMNS, r)) for r in _csv_rows(data)[1:]]
@@ -196,15 +197,15 @@ def _endless_shipments(taken: list[int]):
     moment = datetime(2026, 9, 20, 8, 0, tzinfo=UTC)
     for index in itertools.count(2):
         taken.append(index)
-        yield ExportRecord(
-            index, "ab" * 32, lot, index, "shipping", moment, moment, {"to": "西安", "quantity": 20, "unit": "box"}
-        )
+        data = {"to": "西安", "quantity": 20, "unit": "box"}
+        record = LotRecord(index, "ab" * 32, lot.lot, index, "shipping", moment, moment, data, (), "cd" * 32, {})
+        yield Exported(record, lot, owner)
 
 
 @pytest.mark.parametrize("backend", BOTH_DATABASES, indirect=True)
-def test_csv_streams_before_the_records_end(context, season) -> None:
-    with context.sessions() as session:
-        records = export_records(session)
+def test_csv_streams_before_the_records_end(services, season) -> None:
+    with services.sessions() as session:
+        records = exported(session)
         taken = []
 
         def counted():

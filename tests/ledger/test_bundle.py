@@ -12,9 +12,8 @@ from typer.testing import CliRunner
 from signing.bundle import verify_bundle
 from signing.errors import VerificationError
 from signing.note import Verifier
+from tests.conftest import BOTH_DATABASES
 from traceability.cli import app
-
-from ..conftest import BOTH_DATABASES
 
 pytestmark = pytest.mark.parametrize("backend", BOTH_DATABASES, indirect=True)
 
@@ -37,7 +36,7 @@ def test_a_bundle_verifies_offline_with_only_the_log_key(lot_bundle):
     lot, document, vkey = lot_bundle
     result = verify_bundle(document, Verifier.from_key_string(vkey))
     assert result.lot == lot
-    assert [r["payload"].get("type", "batch") for _, r in result.records] == ["batch", "input", "harvest", "recall"]
+    assert [r.type for r in result.records] == ["batch", "input", "harvest", "recall"]
     assert result.keys_checked == 2  # the grower's and the regulator's registrations
     bundle = json.loads(document)
     kinds = [json.loads(__import__("base64").b64decode(e["entry"]))["payload"]["kind"] for e in bundle["entries"]]

@@ -9,10 +9,9 @@ import httpx
 import pytest
 
 from signing.note import Verifier
-from traceability.monitor import audit_log
-
-from ..conftest import ADMIN_TOKEN
-from ..servers import Server
+from tests.conftest import ADMIN_TOKEN
+from tests.servers import Server
+from traceability.cli.monitor import audit_log
 
 WRITERS = 8
 APPENDS_PER_WRITER = 12

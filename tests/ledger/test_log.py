@@ -11,9 +11,8 @@ from sqlalchemy import event
 from signing.checkpoint import verify_checkpoint
 from signing.merkle import leaf_hash, verify_consistency, verify_inclusion
 from signing.note import Verifier
-from traceability.errors import ApiError
-
-from ..conftest import BOTH_DATABASES
+from tests.conftest import BOTH_DATABASES
+from traceability.errors import TooLarge
 
 pytestmark = pytest.mark.parametrize("backend", BOTH_DATABASES, indirect=True)
 
@@ -97,18 +96,18 @@ def test_impossible_proof_requests_are_4xx_with_a_reason(farm, client, path, par
     assert response.json()["error"]["message"]
 
 
-def test_a_proof_reads_only_log_n_stored_hashes(farm, context):
+def test_a_proof_reads_only_log_n_stored_hashes(farm, services):
     """Counted at the database: proofs never read or rehash the leaves."""
     grow_log(farm, 150)
-    log = context.log
+    log = services.log
     statements: list[tuple[str, object]] = []
 
     def record(_conn, _cursor, statement, parameters, _context, _many):
         statements.append((statement, parameters))
 
-    with context.sessions() as session:
+    with services.sessions() as session:
         size = log.head(session).size
-        event.listen(context.engine, "before_cursor_execute", record)
+        event.listen(services.engine, "before_cursor_execute", record)
         try:
             for index in (0, 77, size - 1):
                 statements.clear()
@@ -122,7 +121,7 @@ def test_a_proof_reads_only_log_n_stored_hashes(farm, context):
             assert len(node_reads) == 1
             assert len(_flatten(node_reads[0])) <= 2 * math.ceil(math.log2(size)) + 1
         finally:
-            event.remove(context.engine, "before_cursor_execute", record)
+            event.remove(services.engine, "before_cursor_execute", record)
 
 
 def _flatten(parameters) -> list:
@@ -136,13 +135,13 @@ def _flatten(parameters) -> list:
     return flat
 
 
-def test_an_oversized_record_is_refused_before_it_reaches_the_log(context):
-    with context.sessions() as session:
-        log = context.log.begin(session, context.clock.now())
+def test_an_oversized_record_is_refused_before_it_reaches_the_log(services):
+    with services.sessions() as session:
+        log = services.log.begin(session, services.clock.now())
         payload = {"v": 1, "kind": "event", "note": "x" * 70_000}
-        with pytest.raises(ApiError) as refused:
-            log.append(payload, context.log.signer.private_key)
+        with pytest.raises(TooLarge) as refused:
+            log.append(payload, services.log.signer.private_key)
         log.finish()
-        assert refused.value.status == 413
+        assert refused.value.code == "record_too_large"
         session.rollback()
-        assert context.log.head(session).size == 0
+        assert services.log.head(session).size == 0

@@ -9,12 +9,11 @@ import exifread
 import pytest
 from PIL import Image
 
-from traceability.models import CredibilityWarning
-from traceability.photos import distance_km
-
-from ..conftest import BOTH_DATABASES
-from ..corpus import GPS_PHOTO, corpus_files, read
-from ..factories import exif_place_and_time
+from tests.conftest import BOTH_DATABASES
+from tests.corpus import GPS_PHOTO, corpus_files, read
+from tests.factories import exif_place_and_time
+from traceability.findings.photo_rules import distance_km
+from traceability.storage.models import StoredFinding
 
 both_databases = pytest.mark.parametrize("backend", BOTH_DATABASES, indirect=True)
 
@@ -39,7 +38,7 @@ def gps_photo() -> dict:
 
 
 @both_databases
-def test_upload_keeps_the_original_and_reads_its_metadata(farm, client, context, gps_photo):
+def test_upload_keeps_the_original_and_reads_its_metadata(farm, client, services, gps_photo):
     grower = farm.grower()
     response = upload(client, grower, gps_photo["bytes"])
     assert response.status_code == 201, response.text
@@ -50,12 +49,12 @@ def test_upload_keeps_the_original_and_reads_its_metadata(farm, client, context,
     assert body["exif"]["lon"] == pytest.approx(gps_photo["lon"], abs=1e-6)
     assert body["exif"]["taken_at"].startswith(gps_photo["taken"])
     assert body["exif"]["make"] == "NIKON"
-    assert context.photos.original(body["sha256"]).read_bytes() == gps_photo["bytes"]
+    assert services.photos.files.original(body["sha256"]).read_bytes() == gps_photo["bytes"]
     # The same bytes again: the same answer, nothing new stored.
-    files_before = sorted(p for p in context.photos.root.rglob("*") if p.is_file())
+    files_before = sorted(p for p in services.photos.files.root.rglob("*") if p.is_file())
     again = upload(client, grower, gps_photo["bytes"], name="IMG_0001.JPG")
     assert again.status_code == 201 and again.json()["sha256"] == body["sha256"]
-    assert sorted(p for p in context.photos.root.rglob("*") if p.is_file()) == files_before
+    assert sorted(p for p in services.photos.files.root.rglob("*") if p.is_file()) == files_before
 
 
 def test_public_copies_are_upright_small_and_carry_no_metadata(farm, client, gps_photo):
@@ -138,7 +137,7 @@ def codes(response) -> list[str]:
 
 
 @both_databases
-def test_an_honest_photo_on_the_plot_at_harvest_time_raises_no_warning(farm, client, context, gps_photo):
+def test_an_honest_photo_on_the_plot_at_harvest_time_raises_no_warning(farm, client, services, gps_photo):
     grower = farm.grower()
     plot = farm.plot(grower, lat=gps_photo["lat"] + 0.01, lon=gps_photo["lon"])  # about 1 km away
     lot = farm.batch(grower, plot_id=plot)["lot"]
@@ -151,7 +150,7 @@ def test_an_honest_photo_on_the_plot_at_harvest_time_raises_no_warning(farm, cli
 
 
 @both_databases
-def test_time_and_place_far_from_the_claim_are_flagged(farm, client, context, gps_photo):
+def test_time_and_place_far_from_the_claim_are_flagged(farm, client, services, gps_photo):
     grower = farm.grower()
     plot = farm.plot(grower, lat=35.7621, lon=109.4251)  # Luochuan, far from where the photo was taken
     lot = farm.batch(grower, plot_id=plot)["lot"]
@@ -160,8 +159,8 @@ def test_time_and_place_far_from_the_claim_are_flagged(farm, client, context, gp
     assert response.status_code == 201  # warnings never block
     assert codes(response) == ["exif_time_mismatch", "gps_far_from_plot"]
     assert "km" in next(w["message"] for w in response.json()["warnings"] if w["code"] == "gps_far_from_plot")
-    with context.sessions() as session:
-        stored = session.query(CredibilityWarning).filter_by(lot=lot).all()
+    with services.sessions() as session:
+        stored = session.query(StoredFinding).filter_by(lot=lot).all()
     assert sorted(w.code for w in stored) == ["exif_time_mismatch", "gps_far_from_plot"]
     assert all(w.idx == response.json()["index"] for w in stored)
     # Anyone looking at the lot sees them too, against the record they concern.
@@ -223,7 +222,7 @@ def test_distance_is_great_circle():
     assert distance_km((35.7621, 109.4251), (34.3416, 108.9398)) == pytest.approx(164, abs=10)
 
 
-def test_the_same_new_photo_uploaded_at_once_by_two_growers_is_stored_once(farm, client, context, gps_photo):
+def test_the_same_new_photo_uploaded_at_once_by_two_growers_is_stored_once(farm, client, services, gps_photo):
     from concurrent.futures import ThreadPoolExecutor
 
     growers = [farm.grower() for _ in range(4)]
@@ -232,7 +231,7 @@ def test_the_same_new_photo_uploaded_at_once_by_two_growers_is_stored_once(farm,
     assert {a.status_code for a in answers} == {201}
     assert len({a.json()["sha256"] for a in answers}) == 1
     sha = answers[0].json()["sha256"]
-    assert context.photos.original(sha).read_bytes() == gps_photo["bytes"]
-    assert not list(context.photos.root.rglob("*.tmp"))
+    assert services.photos.files.original(sha).read_bytes() == gps_photo["bytes"]
+    assert not list(services.photos.files.root.rglob("*.tmp"))
     # Each of them uploaded it; all but one were told another grower had it first.
     assert sum("photo_reused" in codes(a) for a in answers) == 3

@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from ..conftest import ADMIN_TOKEN
-from ..servers import Server
+from tests.conftest import ADMIN_TOKEN
+from tests.servers import Server
 
 HUNDRED_MB = 100 * 1024 * 1024
 CHUNK = b"\xff\xd8\xff" + b"\x00" * (1024 * 1024 - 3)

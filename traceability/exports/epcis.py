@@ -18,7 +18,7 @@
 
 A lot is a class-level identifier: its GS1 Digital Link `https://id.gs1.org/01/{gtin}/10/{lot}`
 when it has a GTIN, else its public page `{base_url}/b/{lot}`. Quantities carry UN/ECE Rec 20
-units (jin as kilograms); boxes and pieces are counts, without a unit. Work done on a field
+units (`units.in_un_ece`: jin as kilograms); boxes and pieces are counts, without a unit. Work done on a field
 lot's plot is read at, and leaves the lot at, the plot's `geo:` URI (a CBV location identifier);
 a field lot's shipping is read there too, and its registration places the lot there. What EPCIS
 has no field for (log index and leaf hash, who signed, the record's own data) is in the
@@ -30,8 +30,10 @@ import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
+from ..lots.urls import GS1_RESOLVER, lot_url
+from ..units import in_un_ece
 from .epcis_hash import EPCIS_CONTEXT, event_hash_id
-from .records import ExportRecord, LotInfo
+from .source import Exported, LotInfo
 
 SUYUAN = "urn:suyuan:epcis:"
 BIZSTEP = "urn:suyuan:bizstep:"
@@ -39,7 +41,6 @@ BIZSTEP = "urn:suyuan:bizstep:"
 # hashes of ILMD fields are computed with, whichever hashing tool reads the document.
 CONTEXT = [EPCIS_CONTEXT, {"cbvmda": "urn:epcglobal:cbv:mda:", "suyuan": SUYUAN}]
 
-UOM = {"kg": ("KGM", 1), "g": ("GRM", 1), "t": ("TNE", 1), "jin": ("KGM", 0.5)}  # box, piece: counts
 OBSERVED = {  # record type → (bizStep, disposition)
     "planting": (BIZSTEP + "planting", None),
     "irrigation": (BIZSTEP + "irrigation", None),
@@ -54,15 +55,15 @@ AT_PLOT = {"planting", "input", "irrigation", "observation", "harvest"}
 QUANTIFIED = {"harvest", "packing", "shipping", "receiving"}
 
 
-def epcis_document(records: Iterable[ExportRecord], *, created: datetime, base_url: str) -> Iterator[bytes]:
+def epcis_document(items: Iterable[Exported], *, created: datetime, base_url: str) -> Iterator[bytes]:
     """The EPCISDocument in chunks: the header, then one event per record, then the closing brackets."""
     events = _Events(base_url.rstrip("/"))
     yield (
         f'{{"@context": {_json(CONTEXT)}, "type": "EPCISDocument", "schemaVersion": "2.0", '
         f'"creationDate": {_json(_time(created))}, "epcisBody": {{"eventList": ['
     ).encode()
-    for n, record in enumerate(records):
-        yield ((", " if n else "") + _json(events.event(record))).encode()
+    for n, item in enumerate(items):
+        yield ((", " if n else "") + _json(events.event(item))).encode()
     yield b"]}}"
 
 
@@ -76,121 +77,123 @@ class _Events:
         # GTINs of the lots met so far, and of their inputs: a batch record names its inputs by lot code alone.
         self.gtins: dict[str, str | None] = {}
 
-    def event(self, record: ExportRecord) -> dict:
-        self.gtins[record.lot.lot] = record.lot.gtin
-        self.gtins.update(record.lot.input_gtins)
-        if record.type == "batch":
-            event = self.derived(record) if record.lot.inputs else self.registered(record)
-        elif record.type == "harvest":
-            event = self.harvest(record)
-        elif record.type == "packing":
-            event = self.packing(record)
+    def event(self, item: Exported) -> dict:
+        self.gtins[item.lot.lot] = item.lot.gtin
+        self.gtins.update(item.lot.input_gtins)
+        if item.record.type == "batch":
+            event = self.derived(item) if item.lot.inputs else self.registered(item)
+        elif item.record.type == "harvest":
+            event = self.harvest(item)
+        elif item.record.type == "packing":
+            event = self.packing(item)
         else:
-            event = self.observed(record)
-        event.update(self.provenance(record))
+            event = self.observed(item)
+        event.update(self.provenance(item))
         return {"type": event["type"], "eventID": event_hash_id(event, CONTEXT), **event}
 
     # -- one builder per kind of record ---------------------------------------------------------
 
-    def registered(self, record: ExportRecord) -> dict:
-        event = self.object(record, "OBSERVE", BIZSTEP + "lot-registration", None)
-        return event | _lot_facts(record.lot)
+    def registered(self, item: Exported) -> dict:
+        event = self.object(item, "OBSERVE", BIZSTEP + "lot-registration", None)
+        return event | _lot_facts(item.lot)
 
-    def derived(self, record: ExportRecord) -> dict:
-        return self.common(record, "TransformationEvent") | {
-            "inputQuantityList": [self.quantity(lot, q, unit) for lot, q, unit in record.lot.inputs],
-            "outputQuantityList": [self.quantity(record.lot.lot)],
+    def derived(self, item: Exported) -> dict:
+        return self.common(item, "TransformationEvent") | {
+            "inputQuantityList": [self.quantity(lot, q, unit) for lot, q, unit in item.lot.inputs],
+            "outputQuantityList": [self.quantity(item.lot.lot)],
             "bizStep": "creating_class_instance",
             "disposition": "active",
-            "ilmd": _lot_facts(record.lot) | {"cbvmda:lotNumber": record.lot.lot},
+            "ilmd": _lot_facts(item.lot) | {"cbvmda:lotNumber": item.lot.lot},
         }
 
-    def harvest(self, record: ExportRecord) -> dict:
-        data = record.data
-        event = self.object(record, "ADD", "commissioning", "active", data["quantity"], data["unit"])
-        day = record.occurred_at.date().isoformat()
-        ilmd = {"cbvmda:harvestStartDate": day, "cbvmda:harvestEndDate": day, "cbvmda:lotNumber": record.lot.lot}
-        return event | {"ilmd": ilmd | _lot_facts(record.lot)}
+    def harvest(self, item: Exported) -> dict:
+        data = item.record.data
+        event = self.object(item, "ADD", "commissioning", "active", data["quantity"], data["unit"])
+        day = item.record.occurred_at.date().isoformat()
+        ilmd = {"cbvmda:harvestStartDate": day, "cbvmda:harvestEndDate": day, "cbvmda:lotNumber": item.lot.lot}
+        return event | {"ilmd": ilmd | _lot_facts(item.lot)}
 
-    def packing(self, record: ExportRecord) -> dict:
-        data = record.data
-        return self.common(record, "TransformationEvent") | {
-            "inputQuantityList": [self.quantity(record.lot.lot, data["quantity"], data["unit"])],
-            "outputQuantityList": [self.quantity(record.lot.lot, data["package_count"])],
+    def packing(self, item: Exported) -> dict:
+        data = item.record.data
+        return self.common(item, "TransformationEvent") | {
+            "inputQuantityList": [self.quantity(item.lot.lot, data["quantity"], data["unit"])],
+            "outputQuantityList": [self.quantity(item.lot.lot, data["package_count"])],
             "bizStep": "packing",
             "disposition": "active",
         }
 
-    def observed(self, record: ExportRecord) -> dict:
-        if record.type == "input":
-            step, disposition = INPUT_STEPS[record.data["kind"]], None
-        elif record.type == "inspection":
-            step, disposition = "inspecting", "conformant" if record.data["result"] == "pass" else "non_conformant"
+    def observed(self, item: Exported) -> dict:
+        if item.record.type == "input":
+            step, disposition = INPUT_STEPS[item.record.data["kind"]], None
+        elif item.record.type == "inspection":
+            step, disposition = "inspecting", "conformant" if item.record.data["result"] == "pass" else "non_conformant"
         else:
-            step, disposition = OBSERVED[record.type]
-        data = record.data
-        return self.object(record, "OBSERVE", step, disposition, data.get("quantity"), data.get("unit"))
+            step, disposition = OBSERVED[item.record.type]
+        data = item.record.data
+        return self.object(item, "OBSERVE", step, disposition, data.get("quantity"), data.get("unit"))
 
     # -- parts ------------------------------------------------------------------------------------
 
-    def common(self, record: ExportRecord, event_type: str) -> dict:
-        offset = record.occurred_at.utcoffset()
+    def common(self, item: Exported, event_type: str) -> dict:
+        offset = item.record.occurred_at.utcoffset()
         minutes = int(offset.total_seconds() // 60) if offset is not None else 0
         return {
             "type": event_type,
-            "eventTime": _time(record.occurred_at),
+            "eventTime": _time(item.record.occurred_at),
             "eventTimeZoneOffset": f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}",
-            "recordTime": _time(record.recorded_at),
+            "recordTime": _time(item.record.recorded_at),
         }
 
-    def object(self, record: ExportRecord, action: str, step: str, disposition: str | None, quantity=None, unit=None) -> dict:
-        event = self.common(record, "ObjectEvent") | {
-            "quantityList": [self.quantity(record.lot.lot, quantity, unit)],
+    def object(self, item: Exported, action: str, step: str, disposition: str | None, quantity=None, unit=None) -> dict:
+        event = self.common(item, "ObjectEvent") | {
+            "quantityList": [self.quantity(item.lot.lot, quantity, unit)],
             "action": action,
             "bizStep": step,
         }
         if disposition:
             event["disposition"] = disposition
-        plot = record.lot.plot
+        plot = item.lot.plot
         if plot is not None:
             where = {"id": f"geo:{plot.lat:.6f},{plot.lon:.6f}"}
-            if record.type in AT_PLOT or record.type == "shipping":
+            if item.record.type in AT_PLOT or item.record.type == "shipping":
                 event["readPoint"] = where
-            if record.type in AT_PLOT or record.type == "batch":
+            if item.record.type in AT_PLOT or item.record.type == "batch":
                 event["bizLocation"] = where
         # Where the grower was when it happened (from the photo or the phone) is where it was read.
-        if place := record.data.get("place"):
+        if place := item.record.data.get("place"):
             event["readPoint"] = {"id": f"geo:{place['lat']:.6f},{place['lon']:.6f}"}
         return event
 
     def quantity(self, lot: str, quantity: float | None = None, unit: str | None = None) -> dict:
         gtin = self.gtins.get(lot)
-        element = {"epcClass": f"https://id.gs1.org/01/{gtin}/10/{lot}" if gtin else f"{self.base_url}/b/{lot}"}
+        element: dict = {"epcClass": lot_url(GS1_RESOLVER if gtin else self.base_url, lot, gtin)}
         if quantity is not None:
-            uom, factor = UOM.get(unit, (None, 1))
-            element["quantity"] = _number(quantity * factor)
+            amount, uom = in_un_ece(quantity, unit)
+            element["quantity"] = _number(amount)
             if uom:
                 element["uom"] = uom
         return element
 
-    def provenance(self, record: ExportRecord) -> dict:
+    def provenance(self, item: Exported) -> dict:
         """Where the record is in the log, who signed it, and the data EPCIS has no field for."""
         fields = {
-            "suyuan:lot": record.lot.lot,
-            "suyuan:seq": record.seq,
-            "suyuan:logIndex": record.index,
-            "suyuan:leafHash": record.leaf_hash,
+            "suyuan:lot": item.lot.lot,
+            "suyuan:seq": item.record.seq,
+            "suyuan:logIndex": item.record.index,
+            "suyuan:leafHash": item.record.leaf_hash,
         }
-        if record.signer is not None:
+        if item.signer is not None:
             fields["suyuan:signer"] = {
-                "suyuan:id": record.signer.id,
-                "suyuan:name": record.signer.name,
-                "suyuan:role": record.signer.role,
+                "suyuan:id": item.signer.id,
+                "suyuan:name": item.signer.name,
+                "suyuan:role": item.signer.role,
             }
-        if record.evidence:
-            fields["suyuan:photoSha256"] = list(record.evidence)
-        consumed = {"place"} | ({"quantity", "unit", "package_count"} if record.type in QUANTIFIED else set())
-        fields |= {_suyuan(key): value for key, value in record.data.items() if key not in consumed and value is not None}
+        if item.record.evidence:
+            fields["suyuan:photoSha256"] = list(item.record.evidence)
+        consumed = {"place"} | ({"quantity", "unit", "package_count"} if item.record.type in QUANTIFIED else set())
+        if item.record.type == "batch":
+            consumed |= set(item.record.data)  # the lot's facts, which the event carries already
+        fields |= {_suyuan(key): value for key, value in item.record.data.items() if key not in consumed and value is not None}
         return fields
 
 

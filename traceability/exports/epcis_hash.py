@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from ..ids import gs1_check_digit
 
@@ -217,13 +217,13 @@ def _utc_millis(value: str) -> str:
         return str(value).strip()
     whole, fraction, offset = match.groups()
     fraction = (fraction or "").ljust(4, "0")
-    zone = timezone.utc
+    zone = UTC
     if offset and offset not in "Zz":
         sign = -1 if offset[0] == "-" else 1
         zone = timezone(sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6])))
     moment = datetime.fromisoformat(whole.replace(" ", "T").replace("t", "T")).replace(tzinfo=zone)
     moment += timedelta(milliseconds=int(fraction[:3]) + (fraction[3] >= "5"))
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 # -- GS1 identifiers as constrained canonical GS1 Digital Link URIs ------------------------------

@@ -48,7 +48,10 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
 
-from .records import ExportRecord, LotInfo, Party, PlotInfo
+from ..accounts.parties import Party
+from ..lots.urls import lot_url
+from ..units import UNITS
+from .source import Exported, LotInfo, PlotInfo
 
 COLUMNS = [
     "Critical Tracking Event (CTE)",
@@ -81,7 +84,6 @@ COLUMNS = [
 ]
 
 REFERENCE_DOCUMENT_TYPE = "Suyuan signed record"
-UNITS = {"kg": "kg", "g": "g", "t": "t (1000 kg)", "jin": "jin (0.5 kg)", "box": "box", "piece": "piece"}
 # Typed as numbers and dates in the XLSX so that sorting a column sorts by value, not by text.
 NUMBER_COLUMNS = {"Quantity", "Package Count", "Input Quantity"}
 DATE_COLUMNS = {"Event Date"}
@@ -90,19 +92,19 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_CHUNK = 64 * 1024
 
 
-def fsma_rows(records: Iterable[ExportRecord], *, public_url: str | None = None) -> Iterator[list[str]]:
+def fsma_rows(items: Iterable[Exported], *, public_url: str | None = None) -> Iterator[list[str]]:
     """One list of strings in COLUMNS order per CTE, as the records arrive. With `public_url`,
     a lot's public page is given as its TLC source reference (a web address FDA can open)."""
     lots = _Lots()
-    for record in records:
-        lots.see(record)
-        if record.type == "batch":
-            yield from _transformation(record, lots, public_url)
-        elif record.type in _ROWS:
-            yield _ROWS[record.type](record, lots, public_url)
+    for item in items:
+        lots.see(item)
+        if item.record.type == "batch":
+            yield from _transformation(item, lots, public_url)
+        elif item.record.type in _ROWS:
+            yield _ROWS[item.record.type](item, lots, public_url)
 
 
-def csv_chunks(records: Iterable[ExportRecord], *, public_url: str | None = None) -> Iterator[bytes]:
+def csv_chunks(items: Iterable[Exported], *, public_url: str | None = None) -> Iterator[bytes]:
     """The spreadsheet as UTF-8 CSV with a byte order mark (so Excel reads the Chinese right),
     the header first (before any record is read), then chunks of at least 64 KiB yielded
     while the records are still being read."""
@@ -113,7 +115,7 @@ def csv_chunks(records: Iterable[ExportRecord], *, public_url: str | None = None
     yield buffer.getvalue().encode()
     buffer.seek(0)
     buffer.truncate()
-    for row in fsma_rows(records, public_url=public_url):
+    for row in fsma_rows(items, public_url=public_url):
         writer.writerow([_neutralise(cell) for cell in row])
         if buffer.tell() >= CSV_CHUNK:
             yield buffer.getvalue().encode()
@@ -123,7 +125,7 @@ def csv_chunks(records: Iterable[ExportRecord], *, public_url: str | None = None
         yield buffer.getvalue().encode()
 
 
-def write_xlsx(records: Iterable[ExportRecord], path: str | Path, *, public_url: str | None = None) -> None:
+def write_xlsx(items: Iterable[Exported], path: str | Path, *, public_url: str | None = None) -> None:
     """The spreadsheet as XLSX, streamed row by row to `path` (openpyxl's write-only mode): a
     bold, frozen header with filters, quantities as numbers, event dates as dates."""
     from openpyxl import Workbook
@@ -145,7 +147,7 @@ def write_xlsx(records: Iterable[ExportRecord], path: str | Path, *, public_url:
         header.append(cell)
     sheet.append(header)
     count = 0
-    for row in fsma_rows(records, public_url=public_url):
+    for row in fsma_rows(items, public_url=public_url):
         values = []
         for name, text in zip(COLUMNS, row):
             if not text:
@@ -166,10 +168,10 @@ def write_xlsx(records: Iterable[ExportRecord], path: str | Path, *, public_url:
 # -- the CTEs ---------------------------------------------------------------------------------
 
 
-def _harvest(record: ExportRecord, lots: _Lots, public_url: str | None) -> list[str]:
-    lot = record.lot
-    row = _row(record, "Harvesting", "21 CFR 1.1325(a)")
-    row.update(_quantity(record.data))
+def _harvest(item: Exported, lots: _Lots, public_url: str | None) -> list[str]:
+    lot = item.lot
+    row = _row(item, "Harvesting", "21 CFR 1.1325(a)")
+    row.update(_quantity(item.record.data))
     row["Location Description"] = _farm(lot)
     row["Harvest Date"] = row["Event Date"]
     row["Harvest Farm Location Description"] = _farm(lot)
@@ -177,46 +179,46 @@ def _harvest(record: ExportRecord, lots: _Lots, public_url: str | None) -> list[
     return _ordered(row)
 
 
-def _packing(record: ExportRecord, lots: _Lots, public_url: str | None) -> list[str]:
-    row = _row(record, "Initial Packing", "21 CFR 1.1330(a)")
-    row.update(_quantity(record.data))
-    row["Package Count"] = _number(record.data["package_count"])
-    row["Location Description"] = _where(record.lot)
-    row.update(_tlc_source(record.lot, public_url))
-    row.update(lots.harvest_kdes(record.lot.lot))
+def _packing(item: Exported, lots: _Lots, public_url: str | None) -> list[str]:
+    row = _row(item, "Initial Packing", "21 CFR 1.1330(a)")
+    row.update(_quantity(item.record.data))
+    row["Package Count"] = _number(item.record.data["package_count"])
+    row["Location Description"] = _where(item.lot)
+    row.update(_tlc_source(item.lot, public_url))
+    row.update(lots.harvest_kdes(item.lot.lot))
     return _ordered(row)
 
 
-def _shipping(record: ExportRecord, lots: _Lots, public_url: str | None) -> list[str]:
-    row = _row(record, "Shipping", "21 CFR 1.1340(a)")
-    row.update(_quantity(record.data))
-    row["Location Description"] = _where(record.lot)
-    row["Immediate Subsequent Recipient Location Description"] = record.data["to"]
-    row.update(_tlc_source(record.lot, public_url))
-    row["Carrier"] = record.data.get("carrier") or ""
-    row["Carrier Tracking Number"] = record.data.get("tracking") or ""
+def _shipping(item: Exported, lots: _Lots, public_url: str | None) -> list[str]:
+    row = _row(item, "Shipping", "21 CFR 1.1340(a)")
+    row.update(_quantity(item.record.data))
+    row["Location Description"] = _where(item.lot)
+    row["Immediate Subsequent Recipient Location Description"] = item.record.data["to"]
+    row.update(_tlc_source(item.lot, public_url))
+    row["Carrier"] = item.record.data.get("carrier") or ""
+    row["Carrier Tracking Number"] = item.record.data.get("tracking") or ""
     return _ordered(row)
 
 
-def _receiving(record: ExportRecord, lots: _Lots, public_url: str | None) -> list[str]:
-    row = _row(record, "Receiving", "21 CFR 1.1345(a)")
-    row.update(_quantity(record.data))
-    row["Location Description"] = _where(record.lot)
-    row["Immediate Previous Source Location Description"] = record.data["from"]
-    row.update(_tlc_source(record.lot, public_url))
+def _receiving(item: Exported, lots: _Lots, public_url: str | None) -> list[str]:
+    row = _row(item, "Receiving", "21 CFR 1.1345(a)")
+    row.update(_quantity(item.record.data))
+    row["Location Description"] = _where(item.lot)
+    row["Immediate Previous Source Location Description"] = item.record.data["from"]
+    row.update(_tlc_source(item.lot, public_url))
     return _ordered(row)
 
 
-def _transformation(record: ExportRecord, lots: _Lots, public_url: str | None) -> Iterator[list[str]]:
-    for input_lot, quantity, unit in record.lot.inputs:
-        row = _row(record, "Transformation", "21 CFR 1.1350(a)")
-        row["Location Description"] = _where(record.lot)
-        row.update(_tlc_source(record.lot, public_url))
+def _transformation(item: Exported, lots: _Lots, public_url: str | None) -> Iterator[list[str]]:
+    for input_lot, quantity, unit in item.lot.inputs:
+        row = _row(item, "Transformation", "21 CFR 1.1350(a)")
+        row["Location Description"] = _where(item.lot)
+        row.update(_tlc_source(item.lot, public_url))
         source = lots.info.get(input_lot)
         row["Input Traceability Lot Code"] = input_lot
         row["Input Product Description"] = _product(source) if source else ""
         row["Input Quantity"] = _number(quantity)
-        row["Input Unit of Measure"] = UNITS.get(unit, unit)
+        row["Input Unit of Measure"] = _unit(unit)
         # 1.1350(b): a raw commodity transformed before initial packing carries its harvest KDEs.
         row.update(lots.harvest_kdes(input_lot))
         yield _ordered(row)
@@ -233,10 +235,10 @@ class _Lots:
         self.info: dict[str, LotInfo] = {}
         self.harvested: dict[str, set[str]] = {}
 
-    def see(self, record: ExportRecord) -> None:
-        self.info.setdefault(record.lot.lot, record.lot)
-        if record.type == "harvest":
-            self.harvested.setdefault(record.lot.lot, set()).add(record.occurred_at.date().isoformat())
+    def see(self, item: Exported) -> None:
+        self.info.setdefault(item.lot.lot, item.lot)
+        if item.record.type == "harvest":
+            self.harvested.setdefault(item.lot.lot, set()).add(item.record.occurred_at.date().isoformat())
 
     def harvest_kdes(self, lot: str) -> dict[str, str]:
         dates: set[str] = set()
@@ -266,9 +268,9 @@ class _Lots:
 # -- cells ------------------------------------------------------------------------------------
 
 
-def _row(record: ExportRecord, cte: str, section: str) -> dict[str, str]:
+def _row(item: Exported, cte: str, section: str) -> dict[str, str]:
     row = dict.fromkeys(COLUMNS, "")
-    lot = record.lot
+    lot = item.lot
     row.update({
         "Critical Tracking Event (CTE)": cte,
         "21 CFR Section": section,
@@ -277,10 +279,10 @@ def _row(record: ExportRecord, cte: str, section: str) -> dict[str, str]:
         "Commodity": lot.product,
         "Variety": lot.variety or "",
         # The date in the signer's own offset: the day it was on the farm, not in UTC.
-        "Event Date": record.occurred_at.date().isoformat(),
-        "Event Time": record.occurred_at.isoformat(),
+        "Event Date": item.record.occurred_at.date().isoformat(),
+        "Event Time": item.record.occurred_at.isoformat(),
         "Reference Document Type": REFERENCE_DOCUMENT_TYPE,
-        "Reference Document Number": f"{record.index}:{record.leaf_hash}",
+        "Reference Document Number": f"{item.record.index}:{item.record.leaf_hash}",
     })
     return row
 
@@ -294,13 +296,13 @@ def _quantity(data: dict) -> dict[str, str]:
         return {}
     # .get: a shipment logged before quantity and unit had to go together may lack its unit.
     unit = data.get("unit") or ""
-    return {"Quantity": _number(data["quantity"]), "Unit of Measure": UNITS.get(unit, unit)}
+    return {"Quantity": _number(data["quantity"]), "Unit of Measure": _unit(unit)}
 
 
 def _tlc_source(lot: LotInfo, public_url: str | None) -> dict[str, str]:
     return {
         "Traceability Lot Code Source Location Description": _where(lot),
-        "Traceability Lot Code Source Reference": f"{public_url.rstrip('/')}/b/{lot.lot}" if public_url else "",
+        "Traceability Lot Code Source Reference": lot_url(public_url, lot.lot) if public_url else "",
     }
 
 
@@ -329,6 +331,12 @@ def _farm(lot: LotInfo) -> str:
 def _where(lot: LotInfo) -> str:
     """Where the lot's owner works the lot: the farm when the lot is on a plot, else the owner."""
     return _farm(lot) if lot.plot else _party(lot.owner)
+
+
+def _unit(code: str) -> str:
+    """Units as the grower gave them, named so that FDA can read them (a shipment logged before
+    quantity and unit had to go together may have none)."""
+    return UNITS[code].english if code in UNITS else code
 
 
 def _number(value: float | int) -> str:

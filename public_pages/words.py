@@ -1,0 +1,60 @@
+"""Words for the codes records and findings carry (units, kinds of work, findings), written in
+English and said in the reader's language through the catalogs. Tests keep each table to
+its codes: `traceability.units`, the event types, `traceability.findings`."""
+
+from __future__ import annotations
+
+from .i18n import N_, N_plural
+
+UNITS = {
+    "kg": N_("kg"), "g": N_("g"), "t": N_("t"), "jin": N_("jin (500 g)"),
+    "box": N_("boxes"), "piece": N_("pieces"), "m3": N_("m³"), "mm": N_("mm"),
+}
+STEP_TITLES = {
+    "batch": N_("Lot created"), "planting": N_("Planting"), "fertiliser": N_("Fertiliser applied"),
+    "pesticide": N_("Pesticide applied"), "irrigation": N_("Irrigation"), "observation": N_("Field observation"),
+    "harvest": N_("Harvest"), "packing": N_("Packing"), "shipping": N_("Shipped"), "receiving": N_("Received"),
+    "inspection": N_("Inspection"), "recall": N_("Recall"),
+}
+PHOTO_FLAGS = {  # a photo finding in a few words, beside the photo
+    "exif_missing": N_("no time or place recorded"),
+    "exif_time_mismatch": N_("taken at another time"),
+    "gps_far_from_plot": N_("taken away from the plot"),
+    "photo_reused": N_("photo used before"),
+    "photo_near_duplicate": N_("looks like an earlier photo"),
+}
+PHOTO_SUMMARIES = {  # how many photos of a lot raised a finding, in a sentence
+    "exif_missing": N_plural(
+        "%(num)d photo records no capture time or place. That is common for forwarded photos and not suspicious by itself.",
+        "%(num)d photos record no capture time or place. That is common for forwarded photos and not suspicious by itself.",
+    ),
+    "exif_time_mismatch": N_plural(
+        "%(num)d photo was taken long before or after the time given for its record.",
+        "%(num)d photos were taken long before or after the time given for their records.",
+    ),
+    "gps_far_from_plot": N_plural(
+        "%(num)d photo was taken more than a few kilometres from the lot's plot.",
+        "%(num)d photos were taken more than a few kilometres from the lot's plot.",
+    ),
+    "photo_reused": N_plural(
+        "%(num)d photo was already used for another lot or by another grower.",
+        "%(num)d photos were already used for another lot or by another grower.",
+    ),
+    "photo_near_duplicate": N_plural(
+        "%(num)d photo looks the same as an earlier photo used elsewhere.",
+        "%(num)d photos look the same as earlier photos used elsewhere.",
+    ),
+}
+
+
+FINDING_NAMES = {
+    "exif_missing": N_("Photo without time or place"),
+    "exif_time_mismatch": N_("Photo taken at another time"),
+    "gps_far_from_plot": N_("Photo taken away from the plot"),
+    "photo_reused": N_("Photo used before"),
+    "photo_near_duplicate": N_("Photo like an earlier one"),
+    "phi_violation": N_("Harvest inside a pre-harvest interval"),
+    "harvest_before_planting": N_("Harvest before planting"),
+    "backdated": N_("Backdated record"),
+    "quantity_exceeds_harvest": N_("More packed than harvested"),
+}

@@ -1,0 +1,103 @@
+"""Storage, keys and configuration: what an operator relies on without looking."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from pydantic import ValidationError
+from sqlalchemy import text
+
+from tests.conftest import make_settings
+from traceability.ledger.log import LogConfigError
+from traceability.services import open_services
+from traceability.settings import Settings
+from traceability.storage.database import make_engine, migrate
+from traceability.storage.models import Base
+from traceability.storage.secrets import KeyFileError
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"])
+def test_the_migrations_build_exactly_the_models(database, request, tmp_path):
+    url = f"sqlite:///{tmp_path / 'm.db'}" if database == "sqlite" else request.getfixturevalue("empty_postgres")
+    engine = make_engine(url)
+    migrate(engine)
+    migrate(engine)  # a second start finds nothing to do
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata)
+    engine.dispose()
+    assert differences == []
+
+
+def test_sqlite_runs_in_wal_mode_with_full_sync(services):
+    with services.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+
+
+def test_first_start_makes_private_key_files(services):
+    for name in ("log-key", "master-key"):
+        mode = stat.S_IMODE((services.settings.data_dir / name).stat().st_mode)
+        assert mode == 0o600, name
+    assert (services.settings.data_dir / "log-key").read_text().startswith("PRIVATE+KEY+testserver/log+")
+
+
+def test_private_keys_and_tokens_never_sit_in_the_database_in_the_clear(farm, services):
+    from signing.keys import raw_seed
+
+    grower = farm.grower()
+    seed = raw_seed(services.accounts.signing_key(services.authenticator.authenticate(grower.token)))
+    services.close()
+    stored = b"".join(p.read_bytes() for p in services.settings.data_dir.glob("suyuan.db*"))
+    assert seed not in stored
+    assert grower.token.encode() not in stored
+    assert len(stored) > 10_000
+
+
+def test_a_different_master_key_cannot_open_custodial_keys(farm, services, tmp_path):
+    from traceability.storage.models import Identity
+    from traceability.storage.secrets import Sealer
+
+    grower = farm.grower()
+    with services.sessions() as session:
+        identity = session.get(Identity, grower.id)
+        with pytest.raises(KeyFileError, match="master key"):
+            Sealer(b"\x01" * 32).unseal(identity.private_key_sealed, identity.keyid)
+
+
+def test_the_origin_of_a_log_never_changes(services, clock):
+    services.close()
+    with pytest.raises(KeyFileError, match="origin"):
+        open_services(make_settings(services.settings.data_dir, public_url="http://elsewhere.example"), clock)
+    settings = make_settings(services.settings.data_dir, log_origin="testserver/log", public_url="http://elsewhere.example")
+    open_services(settings, clock).close()
+
+
+def test_a_database_is_bound_to_its_log_key(services, clock, tmp_path):
+    services.close()
+    url = f"sqlite:///{services.settings.data_dir / 'suyuan.db'}"
+    with pytest.raises(LogConfigError, match="log key"):
+        open_services(make_settings(tmp_path / "other", database_url=url), clock)
+
+
+def test_origin_defaults_to_the_public_host(monkeypatch, tmp_path):
+    monkeypatch.delenv("SUYUAN_LOG_ORIGIN", raising=False)
+    assert Settings(data_dir=tmp_path, public_url="https://trace.example.cn").origin == "trace.example.cn/log"
+    assert Settings(data_dir=tmp_path, public_url="http://127.0.0.1:8000/").origin == "127.0.0.1:8000/log"
+    assert Settings(data_dir=tmp_path, log_origin="suyuan.example/log").origin == "suyuan.example/log"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "complaint"),
+    [
+        ({}, "SUYUAN_ADMIN_TOKEN"),
+        ({"admin_token": "short"}, "SUYUAN_ADMIN_TOKEN"),
+        ({"admin_token": "x" * 40, "public_url": "http://trace.example.cn"}, "https"),
+    ],
+)
+def test_production_refuses_unsafe_settings(overrides, complaint, tmp_path):
+    with pytest.raises(ValidationError, match=complaint):
+        Settings(env="production", data_dir=tmp_path, **overrides)
+    Settings(env="production", data_dir=tmp_path, admin_token="x" * 40, public_url="https://trace.example.cn")

@@ -1,0 +1,36 @@
+"""Who signed what: the registered parties behind keys, looked up in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..storage.models import Identity
+
+
+@dataclass(frozen=True)
+class Party:
+    id: str
+    name: str
+    role: str
+    region: str | None = None
+    agency: str | None = None
+    phone: str | None = None
+
+    @property
+    def display(self) -> str:
+        """The name a page shows: a regulator with the agency they act for."""
+        return f"{self.name} ({self.agency})" if self.agency else self.name
+
+
+def by_keyid(session: Session, keyids: Iterable[str]) -> dict[str, Party]:
+    """The party behind each key that one of them registered (a key the log does not know is left out)."""
+    rows = session.execute(select(Identity).where(Identity.keyid.in_(set(keyids)))).scalars()
+    return {identity.keyid: of(identity) for identity in rows}
+
+
+def of(identity: Identity) -> Party:
+    return Party(identity.id, identity.name, identity.role, identity.region, identity.agency, identity.phone)

@@ -1,1 +1,0 @@
-"""The HTTP API (protocol §2-§5) on FastAPI."""

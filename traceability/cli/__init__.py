@@ -1,0 +1,178 @@
+"""The `suyuan` command (protocol §7)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import httpx
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
+
+from signing.bundle import verify_bundle
+from signing.errors import VerificationError
+from signing.note import Verifier
+
+from .. import __version__
+from ..settings import Settings
+
+if TYPE_CHECKING:
+    from ..services import Services
+
+app = typer.Typer(help="Suyuan 溯源: produce traceability on a verifiable transparency log.", no_args_is_help=True)
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        console.print(f"suyuan {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit")
+    ] = False,
+) -> None:
+    """Suyuan 溯源: produce traceability on a verifiable transparency log."""
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(help="Server processes sharing the database")] = 1,
+) -> None:
+    """Run the service (configuration from SUYUAN_* environment variables)."""
+    from ..services import open_services
+
+    # Create the schema and keys once, before any worker starts.
+    services = open_services(_settings())
+    _print_start(services)
+    services.close()
+    _run(host, port, workers)
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
+) -> None:
+    """Start the service on the embedded default with a seeded demo farm, and print the URLs to open."""
+    from ..services import open_services
+    from .demo import seed, sign_in_card
+
+    # The demo's links should open where it listens (the server processes read this too).
+    os.environ.setdefault("SUYUAN_PUBLIC_URL", f"http://{host}:{port}")
+
+    services = open_services(_settings())
+    seeded = seed(services)
+    _print_start(services)
+    base = services.settings.public_url
+    console.print(f"\n[bold]Demo farm[/bold] ({seeded.note})")
+    for label, lot in seeded.lots.items():
+        console.print(f"  {label}: {base}/b/{lot}   (English: ?lang=en; QR: /b/{lot}/qr.svg; labels: /b/{lot}/labels)")
+    console.print(f"  Regulators: {base}/audit (sign in with the regulator token in the file below)")
+    console.print(f"  Grower app: {sign_in_card(services, seeded)} (王秀英's sign-in card: open the link on it)")
+    console.print(f"  Log checkpoint: {base}/log/checkpoint")
+    console.print(f"  API reference: {base}/docs")
+    console.print(f"  Tokens of the demo accounts: {seeded.tokens_file}")
+    console.print(f"\n  Audit it:  suyuan verify --server {base} --log-key '{services.log.signer.verifier_key()}'\n")
+    services.close()
+    _run(host, port, 1)
+
+
+@app.command()
+def verify(
+    bundle: Annotated[Path | None, typer.Argument(help="A proof bundle (GET /b/{lot}/proof.json) to check offline")] = None,
+    log_key: Annotated[str, typer.Option("--log-key", help="The log's verifier key (GET /log/key), from a source you trust")] = ...,
+    server: Annotated[str | None, typer.Option(help="Audit the whole log served at this URL")] = None,
+    state: Annotated[Path | None, typer.Option(help="Monitor state: refuse a log that does not extend the one seen last time")] = None,
+) -> None:
+    """Verify a whole log from its public endpoints, or one lot's proof bundle offline."""
+    if (bundle is None) == (server is None):
+        errors.print("give either BUNDLE or --server URL")
+        raise typer.Exit(2)
+    try:
+        verifier = Verifier.from_key_string(log_key)
+        if bundle is not None:
+            _verify_bundle(bundle, verifier)
+        else:
+            _verify_server(server, verifier, state)
+    except VerificationError as exc:
+        errors.print(f"[bold red]✗ verification failed:[/bold red] {exc}")
+        raise typer.Exit(1) from None
+
+
+def _verify_bundle(path: Path, verifier: Verifier) -> None:
+    try:
+        document = path.read_bytes()
+    except OSError as exc:
+        raise VerificationError(f"cannot read {path}: {exc.strerror}") from None
+    result = verify_bundle(document, verifier)
+    last = result.records[-1]
+    console.print(f"[green]✓[/green] checkpoint signed by {verifier.name} (tree size {result.checkpoint.size})")
+    console.print(f"[green]✓[/green] {len(result.records)} records of lot {result.lot} included in that tree")
+    console.print(f"[green]✓[/green] signatures by {result.keys_checked} registered key(s); chain unbroken through seq {last.seq} (entry {last.index})")
+    console.print(f"[bold green]lot {result.lot} verified[/bold green]")
+
+
+def _verify_server(server: str, verifier: Verifier, state: Path | None) -> None:
+    from .monitor import audit_log
+
+    with httpx.Client(base_url=server.rstrip("/"), timeout=60) as client, Progress(
+        TextColumn("verifying entries"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=errors, transient=True, disable=not sys.stderr.isatty(),
+    ) as progress:
+        task = progress.add_task("entries", total=None)
+        report = audit_log(client, verifier, state, lambda done, total: progress.update(task, completed=done, total=total))
+    cp = report.checkpoint
+    console.print(f"[green]✓[/green] checkpoint signed by {verifier.name}: tree size {cp.size}")
+    if report.previous_size is not None:
+        console.print(f"[green]✓[/green] consistent with the checkpoint seen last time (size {report.previous_size})")
+    checked = f"{report.entries} new entries" if report.previous_size is not None else f"{report.entries} entries"
+    console.print(f"[green]✓[/green] {checked}: canonical, signed by registered unrevoked keys ({report.keys} keys)")
+    console.print(f"[green]✓[/green] {report.lots} lot chains unbroken")
+    console.print("[green]✓[/green] entries hash to the checkpoint's root")
+    console.print("[bold green]log verified[/bold green]")
+
+
+def _settings() -> Settings:
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        errors.print(f"[red]configuration error:[/red] {exc.errors()[0]['msg']}")
+        raise typer.Exit(2) from None
+
+
+def _print_start(services: Services) -> None:
+    settings = services.settings
+    console.print(f"[bold]Suyuan 溯源[/bold] serving {settings.public_url}")
+    console.print(f"  database: {settings.sqlalchemy_url.split('@')[-1]}")
+    console.print(f"  log origin: {services.log.origin}")
+    console.print(f"  log key: {services.log.signer.verifier_key()}")
+    if not settings.admin_token:
+        console.print(f"  admin token: in {settings.data_dir / 'admin-token'}")
+
+
+def _run(host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    uvicorn.run("traceability.web.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,179 @@
+"""Findings about a lot's records, made when a record is appended (protocol §5).
+
+Each is a point-in-time finding about the record that raised it: what the lot's history
+showed when that record arrived. The rules:
+
+- `backdated`: `occurred_at` more than SUYUAN_BACKDATED_DAYS (7) before the receive time.
+- `phi_violation`: a harvest inside a pesticide's pre-harvest interval, whichever of the
+  two records came second.
+- `harvest_before_planting`: a harvest dated before a planting of the same lot.
+- `quantity_exceeds_harvest`: more packed from a lot, or more taken from it into derived
+  lots, than was harvested into it (or taken into it from its own inputs). Quantities are
+  compared by `units.family`: masses in kilograms, boxes and pieces only with their own kind.
+
+The rules read `lot_facts`, one indexed row per planting, spray, harvest and packing, so a
+check costs the same on a lot's thousandth record as on its first.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from public_pages.i18n import N_
+from signing.ledger import REGULATOR_EVENT_TYPES
+
+from ..storage.models import BatchInput, LotFact
+from ..units import family, totals
+from .finding import Finding
+
+# A family of units in a finding's sentence.
+FAMILY_WORDS = {"kg": "kg", "box": "boxes", "piece": "pieces"}
+
+
+def fact_of(lot: str, index: int | None, event_type: str, occurred: datetime, data: Mapping[str, Any]) -> LotFact | None:
+    """The row the rules keep of a record, if they need one (its index may come after the append)."""
+    at = occurred.astimezone(UTC)
+    if event_type == "planting":
+        return LotFact(lot=lot, kind="planting", idx=index, occurred_at=at)
+    if event_type == "input" and data.get("kind") == "pesticide" and data.get("phi_days") is not None:
+        return LotFact(
+            lot=lot, kind="pesticide", idx=index, occurred_at=at,
+            safe_from=at + timedelta(days=data["phi_days"]), label=data["product"][:200],
+        )
+    if event_type in ("harvest", "packing"):
+        kind, amount = family(data["quantity"], data["unit"])
+        return LotFact(lot=lot, kind=event_type, idx=index, occurred_at=at, amount=amount, family=kind)
+    return None
+
+
+def event_findings(
+    session: Session, lot: str, event_type: str, occurred: datetime, fact: LotFact | None, received: datetime, backdated_days: int
+) -> list[Finding]:
+    """What is wrong with a new record of `lot`; `fact` is its own `fact_of`, not stored yet."""
+    findings = []
+    late = received - occurred
+    # A lab's result or a recall comes after the fact by nature, and is not the grower's record.
+    if late > timedelta(days=backdated_days) and event_type not in REGULATOR_EVENT_TYPES:
+        findings.append(Finding(
+            "backdated",
+            N_("this %(type)s was recorded %(days)d days after the date it claims (%(date)s); records are meant to be made when the work is done"),
+            {"type": event_type, "days": late.days, "date": str(occurred.date())},
+        ))
+    if fact is None:
+        return findings
+    facts = select(LotFact).where(LotFact.lot == lot)
+    if fact.kind == "harvest":
+        at = fact.occurred_at
+        spray = session.execute(
+            facts.where(LotFact.kind == "pesticide", LotFact.occurred_at <= at, LotFact.safe_from > at).order_by(LotFact.idx).limit(1)
+        ).scalar()
+        if spray is not None:
+            findings.append(_phi(occurred, spray.label, spray.occurred_at, spray.safe_from, occurred.tzinfo))
+        planting = session.execute(facts.where(LotFact.kind == "planting", LotFact.occurred_at > at).order_by(LotFact.idx).limit(1)).scalar()
+        if planting is not None:
+            findings.append(Finding(
+                "harvest_before_planting", N_("harvest dated %(harvest)s, before the planting dated %(planting)s"),
+                {"harvest": str(occurred.date()), "planting": str(planting.occurred_at.astimezone(occurred.tzinfo).date())},
+            ))
+    elif fact.kind == "pesticide":
+        harvest = session.execute(
+            facts.where(LotFact.kind == "harvest", LotFact.occurred_at >= fact.occurred_at, LotFact.occurred_at < fact.safe_from)
+            .order_by(LotFact.idx).limit(1)
+        ).scalar()
+        if harvest is not None:
+            findings.append(_phi(harvest.occurred_at, fact.label, fact.occurred_at, fact.safe_from, occurred.tzinfo))
+    elif fact.kind == "planting":
+        harvest = session.execute(
+            facts.where(LotFact.kind == "harvest", LotFact.occurred_at < fact.occurred_at).order_by(LotFact.idx).limit(1)
+        ).scalar()
+        if harvest is not None:
+            findings.append(Finding(
+                "harvest_before_planting", N_("planting dated %(planting)s, after a harvest dated %(harvest)s"),
+                {"planting": str(occurred.date()), "harvest": str(harvest.occurred_at.astimezone(occurred.tzinfo).date())},
+            ))
+    elif fact.kind == "packing":
+        packed = _sums(session, lot, "packing")
+        packed[fact.family] = packed.get(fact.family, 0.0) + fact.amount
+        findings += _exceeds(session, lot, packed, None)
+    return findings
+
+
+def batch_findings(session: Session, lot: str, inputs: list[dict[str, Any]]) -> list[Finding]:
+    """A lot made from inputs: did it take more from any of them than it held?"""
+    findings = []
+    wanted: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    for item in inputs:  # one lot may name the same source twice: what counts is the whole draw
+        wanted[item["lot"]].append((item["quantity"], item["unit"]))
+    for source, amounts in wanted.items():
+        taken = session.execute(
+            select(BatchInput.unit, func.sum(BatchInput.quantity)).where(BatchInput.input_lot == source).group_by(BatchInput.unit)
+        ).all()
+        drawn = totals([*((quantity, unit) for unit, quantity in taken), *amounts])
+        findings += _exceeds(session, source, drawn, lot)
+    return findings
+
+
+_EXCEEDS = {
+    ("packed", "none"): N_("%(amount)s packed from lot %(lot)s, which has no harvest record and no input lots"),
+    ("packed", "less"): N_("%(amount)s packed from lot %(lot)s, which holds only %(held)s by its harvest records and inputs"),
+    ("taken", "none"): N_("%(amount)s taken into lot %(into)s and other lots from lot %(lot)s, which has no harvest record and no input lots"),
+    ("taken", "less"): N_(
+        "%(amount)s taken into lot %(into)s and other lots from lot %(lot)s, which holds only %(held)s by its harvest records and inputs"
+    ),
+}
+
+
+def _exceeds(session: Session, lot: str, used: dict[str, float], into: str | None) -> list[Finding]:
+    """`used` of `lot`: packed from it (`into` None), or taken from it into lots (`into` the new one)."""
+    available = _available(session, lot)
+    doing = "packed" if into is None else "taken"
+    for kind, amount in used.items():
+        params = {"amount": _amount(amount, kind), "lot": lot, "into": into}
+        if not available:
+            return [Finding("quantity_exceeds_harvest", _EXCEEDS[doing, "none"], params)]
+        # Boxes against kilograms say nothing either way.
+        if kind in available and amount > available[kind] + 1e-9:
+            params["held"] = _amount(available[kind], kind)
+            return [Finding("quantity_exceeds_harvest", _EXCEEDS[doing, "less"], params)]
+    return []
+
+
+def _available(session: Session, lot: str) -> dict[str, float]:
+    """What a lot holds: its harvests and what it was made from, by unit family."""
+    held = _sums(session, lot, "harvest")
+    taken_in = session.execute(select(BatchInput.quantity, BatchInput.unit).where(BatchInput.lot == lot)).all()
+    for kind, amount in totals((quantity, unit) for quantity, unit in taken_in).items():
+        held[kind] = held.get(kind, 0.0) + amount
+    return held
+
+
+def _sums(session: Session, lot: str, kind: str) -> dict[str, float]:
+    rows = session.execute(
+        select(LotFact.family, func.sum(LotFact.amount)).where(LotFact.lot == lot, LotFact.kind == kind).group_by(LotFact.family)
+    )
+    return {family: total for family, total in rows}
+
+
+def _phi(harvested: datetime, product: str, sprayed: datetime, safe_from: datetime, zone: tzinfo | None) -> Finding:
+    """Dates in the offset of the record that raised it: the grower's own days."""
+    days = round((safe_from - sprayed).total_seconds() / 86400)
+    waited = (harvested - sprayed).days
+    harvested, sprayed, safe_from = (moment.astimezone(zone) for moment in (harvested, sprayed, safe_from))
+    return Finding(
+        "phi_violation",
+        N_("harvested on %(harvested)s, %(waited)d days after %(product)s was sprayed on %(sprayed)s; its pre-harvest interval is %(days)d days (safe from %(safe)s)"),
+        {
+            "harvested": str(harvested.date()), "waited": waited, "product": product, "sprayed": str(sprayed.date()),
+            "days": days, "safe": str(safe_from.date()),
+        },
+    )
+
+
+def _amount(value: float, kind: str) -> str:
+    return f"{value:g} {FAMILY_WORDS.get(kind, kind)}"

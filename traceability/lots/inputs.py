@@ -1,0 +1,166 @@
+"""What clients send to make plots, lots and events (protocol §1, §4): one typed `data` per
+event type."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Literal, Union
+
+from pydantic import Field
+
+from ..fields import GTIN, Area, In, Latitude, Longitude, LotCode, Name, Note, Quantity, Sha256, Time
+from ..units import UnitCode, WaterUnitCode
+
+
+class PlotIn(In):
+    name: Name
+    lat: Latitude
+    lon: Longitude
+    area_mu: Area | None = None
+
+
+class InputLot(In):
+    lot: LotCode
+    quantity: Quantity
+    unit: UnitCode
+
+
+class BatchIn(In):
+    product: Name
+    variety: Name | None = None
+    plot_id: str | None = None
+    gtin: GTIN | None = None
+    inputs: Annotated[list[InputLot], Field(max_length=50)] = []
+
+
+# -- events: one typed `data` per type (protocol §1) -------------------------------------------
+
+
+class Place(In):
+    lat: Latitude
+    lon: Longitude
+
+
+class _Placed(In):
+    place: Place | None = Field(default=None, description="Where it happened: from the photo or the phone, as the grower confirmed it")
+
+
+class PlantingData(_Placed):
+    method: Name | None = Field(default=None, description="e.g. 嫁接苗 grafted seedlings, 直播 direct seeding")
+    area_mu: Area | None = None
+    note: Note | None = None
+
+
+class InputData(_Placed):
+    product: Name = Field(description="Trade name of the fertiliser or pesticide")
+    kind: Literal["fertiliser", "pesticide"]
+    active_ingredient: Name | None = None
+    dose: Name | None = Field(default=None, description="As written on the label, e.g. 1500倍液 or 20 kg/亩")
+    phi_days: Annotated[int, Field(ge=0, le=365)] | None = Field(
+        default=None, description="Pre-harvest interval in days (安全间隔期); required for pesticides"
+    )
+    note: Note | None = None
+
+    def model_post_init(self, _context: object) -> None:
+        if self.kind == "pesticide" and self.phi_days is None:
+            raise ValueError("a pesticide needs phi_days, its pre-harvest interval (安全间隔期) in days from the label")
+
+
+class IrrigationData(_Placed):
+    method: Name | None = None
+    amount: Quantity | None = None
+    unit: WaterUnitCode | None = None
+    note: Note | None = None
+
+
+class ObservationData(_Placed):
+    note: Note
+
+
+class HarvestData(_Placed):
+    quantity: Quantity
+    unit: UnitCode
+    note: Note | None = None
+
+
+class PackingData(_Placed):
+    quantity: Quantity
+    unit: UnitCode
+    package_count: Annotated[int, Field(ge=1, le=10_000_000)]
+    note: Note | None = None
+
+
+class _Counted(_Placed):
+    """A quantity is optional here, but never without its unit."""
+
+    quantity: Quantity | None = None
+    unit: UnitCode | None = None
+
+    def model_post_init(self, _context: object) -> None:
+        if (self.quantity is None) != (self.unit is None):
+            raise ValueError("quantity and unit go together: give both, or neither")
+
+
+class ShippingData(_Counted):
+    to: Name = Field(description="Who or where the goods go")
+    carrier: Name | None = None
+    tracking: Name | None = None
+    note: Note | None = None
+
+
+class ReceivingData(_Counted):
+    from_: Name = Field(alias="from", description="Who or where the goods came from")
+    note: Note | None = None
+
+
+class InspectionData(In):
+    test: Name = Field(description="What was tested, e.g. 农药残留快速检测 pesticide residue rapid test")
+    result: Literal["pass", "fail"]
+    lab: Name | None = None
+    report: Name | None = Field(default=None, description="Report or certificate number")
+    note: Note | None = None
+
+
+class RecallData(In):
+    reason: Note
+
+
+Evidence = Annotated[list[Sha256], Field(max_length=20, description="SHA-256 of photos uploaded first")]
+
+
+class Event(In):
+    """What every event carries; each type has its own subclass, with its own `data`."""
+
+    type: str
+    occurred_at: Time
+    data: In
+    evidence: Evidence = []
+
+
+def _event(type_name: str, data_model: type[In]) -> type[Event]:
+    return type(
+        f"{data_model.__name__.removesuffix('Data')}Event",
+        (Event,),
+        {"__annotations__": {"type": Literal[type_name], "data": data_model}, "__module__": __name__},
+    )
+
+
+EVENT_DATA: dict[str, type[In]] = {
+    "planting": PlantingData,
+    "input": InputData,
+    "irrigation": IrrigationData,
+    "observation": ObservationData,
+    "harvest": HarvestData,
+    "packing": PackingData,
+    "shipping": ShippingData,
+    "receiving": ReceivingData,
+    "inspection": InspectionData,
+    "recall": RecallData,
+}
+if TYPE_CHECKING:
+    EventIn = Event
+else:
+    # One model per type, told apart by `type`: a harvest's data is checked as a harvest's.
+    EventIn = Annotated[
+        Union[tuple(_event(name, model) for name, model in EVENT_DATA.items())],  # noqa: UP007
+        Field(discriminator="type"),
+    ]

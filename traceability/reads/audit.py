@@ -1,0 +1,162 @@
+"""What regulators read (protocol §5): findings (the protocol's anomalies), recalls, growers,
+lots and a lot's whole trace."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from signing.payloads import utc_time
+
+from ..accounts import parties
+from ..ledger import records
+from ..lots.lineage import ancestors, descendants
+from ..storage.models import Batch, Identity, LogEntry, StoredFinding
+from .lots import lot_head
+
+
+@dataclass(frozen=True)
+class AnomalyFilter:
+    lot: str | None = None
+    grower: str | None = None
+    code: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    after: int | None = None  # the last id of the previous page
+    limit: int = 100
+
+
+def anomalies(session: Session, wanted: AnomalyFilter, *, localizable: bool = False) -> dict[str, Any]:
+    """Findings about lot records, oldest first, a page at a time. `localizable` adds each
+    message's template and values, for a page that says it in its reader's language."""
+    query = select(StoredFinding).where(StoredFinding.lot.is_not(None))
+    for column, value in (
+        (StoredFinding.lot, wanted.lot),
+        (StoredFinding.grower_id, wanted.grower),
+        (StoredFinding.code, wanted.code),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if wanted.since is not None:
+        query = query.where(StoredFinding.created_at >= wanted.since)
+    if wanted.until is not None:
+        query = query.where(StoredFinding.created_at < wanted.until)
+    if wanted.after is not None:
+        query = query.where(StoredFinding.id > wanted.after)
+    rows = session.execute(query.order_by(StoredFinding.id).limit(wanted.limit + 1)).scalars().all()
+    page = rows[: wanted.limit]
+    return {
+        "anomalies": [
+            {
+                "id": row.id,
+                "code": row.code,
+                "lot": row.lot,
+                "index": row.idx,
+                "grower": row.grower_id,
+                "message": row.message,
+                "photo": row.sha256,
+                "recorded_at": utc_time(row.created_at),
+                **({"template": row.template, "params": json.loads(row.params or "{}")} if localizable else {}),
+            }
+            for row in page
+        ],
+        "next": page[-1].id if len(rows) > wanted.limit else None,
+    }
+
+
+def recalls(session: Session) -> dict[str, Any]:
+    """Every recall, newest first, with the lots it reaches: all made from the recalled lot."""
+    found = records.of_type(session, "recall")[::-1]
+    regulators = parties.by_keyid(session, {record.signer for record in found})
+    listed = []
+    for record in found:
+        regulator = regulators[record.signer]
+        listed.append({
+            "lot": record.lot,
+            "index": record.index,
+            "reason": record.data["reason"],
+            "occurred_at": record.record["payload"]["occurred_at"],
+            "recorded_at": record.record["payload"]["time"],
+            "regulator": {"id": regulator.id, "name": regulator.name, "agency": regulator.agency},
+            "affected": list(descendants(session, record.lot)),
+        })
+    return {"recalls": listed}
+
+
+def recalled_lots(session: Session) -> set[str]:
+    """Lots recalled themselves, or made from a recalled lot."""
+    sources = tuple(session.execute(select(LogEntry.lot).where(LogEntry.event_type == "recall").distinct()).scalars())
+    return {*sources, *descendants(session, *sources)} if sources else set()
+
+
+def growers(session: Session) -> list[dict[str, Any]]:
+    lots = dict(session.execute(select(Batch.owner_id, func.count()).group_by(Batch.owner_id)).all())
+    found = dict(
+        session.execute(
+            select(StoredFinding.grower_id, func.count()).where(StoredFinding.lot.is_not(None)).group_by(StoredFinding.grower_id)
+        ).all()
+    )
+    rows = session.execute(
+        select(Identity).where(Identity.role.in_(("grower", "cooperative"))).order_by(Identity.created_at, Identity.id)
+    ).scalars()
+    return [
+        {
+            "id": who.id, "name": who.name, "role": who.role, "region": who.region, "phone": who.phone,
+            "registered_at": who.created_at, "revoked": who.revoked_index is not None,
+            "lots": lots.get(who.id, 0), "anomalies": found.get(who.id, 0),
+        }
+        for who in rows
+    ]
+
+
+def lots(
+    session: Session, *, grower: str | None = None, codes: tuple[str, ...] | None = None, limit: int = 500,
+    recalled: set[str] | None = None,
+) -> list[dict[str, Any]]:
+    """`recalled`: `recalled_lots`, when the caller has it already."""
+    query = select(Batch, Identity.name).join(Identity, Identity.id == Batch.owner_id)
+    if grower is not None:
+        query = query.where(Batch.owner_id == grower)
+    if codes is not None:
+        query = query.where(Batch.lot.in_(codes))
+    rows = session.execute(query.order_by(Batch.created_index.desc()).limit(limit)).all()
+    recalled = recalled_lots(session) if recalled is None else recalled
+    found = dict(
+        session.execute(
+            select(StoredFinding.lot, func.count())
+            .where(StoredFinding.lot.in_([batch.lot for batch, _ in rows]))
+            .group_by(StoredFinding.lot)
+        ).all()
+    )
+    return [
+        {
+            "lot": batch.lot, "product": batch.product, "variety": batch.variety, "grower": name, "grower_id": batch.owner_id,
+            "created_at": batch.created_at, "records": batch.last_seq + 1, "anomalies": found.get(batch.lot, 0),
+            "recalled": batch.lot in recalled,
+        }
+        for batch, name in rows
+    ]
+
+
+def lot_trace(session: Session, lot: str) -> dict[str, Any]:
+    """One lot with its whole trace: back to the field lots, forward to every lot made from it."""
+    head = lot_head(session, lot)
+    recalled = recalled_lots(session)
+    backward, forward = ancestors(session, lot), descendants(session, lot)
+    related = (*backward, *forward)
+    summary = {row["lot"]: row for row in lots(session, codes=related, limit=len(related), recalled=recalled)}
+    chain = records.of_lot(session, lot)
+    return {
+        "lot": head,
+        "recalled": lot in recalled,
+        "records": chain,
+        "signers": {keyid: party.name for keyid, party in parties.by_keyid(session, {r.signer for r in chain}).items()},
+        "anomalies": anomalies(session, AnomalyFilter(lot=lot, limit=1000), localizable=True)["anomalies"],
+        "backward": [summary[code] for code in backward],
+        "forward": [summary[code] for code in forward],
+    }

@@ -1,0 +1,1 @@
+"""The regulators' pages: `/audit`."""

@@ -1,0 +1,1 @@
+"""The grower app: `/grower`, for a phone, with or without JavaScript."""

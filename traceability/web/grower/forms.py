@@ -1,0 +1,133 @@
+"""The grower app's forms (protocol §6) turned into the same typed events the API takes.
+
+A form says what a grower types; the record says what the protocol signs. Errors come
+back per form field, so the page can put each next to its field in plain words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+
+from pydantic import TypeAdapter, ValidationError
+
+from ...lots.inputs import BatchIn, EventIn
+from ...units import UNITS as KNOWN_UNITS
+from ...units import WATER_UNITS
+
+# One big button each, in the order of a season.
+KINDS = ("planting", "fertiliser", "pesticide", "irrigation", "observation", "harvest", "packing", "shipping")
+# Fields of each kind's form beyond the common ones (occurred_at, place, note, photo).
+FIELDS = {
+    "planting": ("method", "area_mu"),
+    "fertiliser": ("product", "dose"),
+    "pesticide": ("product", "active_ingredient", "dose", "phi_days"),
+    "irrigation": ("method", "amount", "unit"),
+    "observation": (),
+    "harvest": ("quantity", "unit"),
+    "packing": ("quantity", "unit", "package_count"),
+    "shipping": ("to", "carrier", "tracking", "quantity", "unit"),
+}
+# The units a grower picks from, in the order they sell by (`units` says what each is).
+UNITS = ("jin", "kg", "box", "piece")
+IRRIGATION_UNITS = WATER_UNITS
+assert set(UNITS) <= set(KNOWN_UNITS)
+# Pre-harvest intervals printed on common pesticide labels, in days.
+COMMON_PHI_DAYS = (1, 3, 5, 7, 10, 14, 21, 28, 30)
+NUMBERS = {"area_mu", "amount", "quantity", "package_count", "phi_days"}
+# China Standard Time when the phone did not say (no JavaScript).
+DEFAULT_OFFSET_MINUTES = 480
+
+_events: TypeAdapter[EventIn] = TypeAdapter(EventIn)
+
+
+class FormErrors(Exception):
+    def __init__(self, fields: list[str]) -> None:
+        super().__init__(", ".join(fields))
+        self.fields = fields
+
+
+def event_from_form(kind: str, form: Mapping[str, str], evidence: list[str]) -> EventIn:
+    if kind not in KINDS:
+        raise FormErrors(["type"])
+    data: dict = {}
+    for name in (*FIELDS[kind], "note"):
+        value = (form.get(name) or "").strip()
+        if value:
+            data[name] = value
+    if kind in ("fertiliser", "pesticide"):
+        data["kind"] = kind
+    if kind == "pesticide" and "phi_days" not in data and (other := (form.get("phi_days_other") or "").strip()):
+        data["phi_days"] = other  # a label's interval that is not among the common ones
+    if "quantity" not in data and kind == "shipping":
+        data.pop("unit", None)  # the unit buttons always have one chosen; without a quantity it means nothing
+    if kind == "observation" and "note" not in data:
+        raise FormErrors(["note"])
+    place = _place(form)
+    if place is not None:
+        data["place"] = place
+    body = {
+        "type": "input" if kind in ("fertiliser", "pesticide") else kind,
+        "occurred_at": occurred_at(form),
+        "data": data,
+        "evidence": evidence,
+    }
+    try:
+        return _events.validate_python(body)
+    except ValidationError as exc:
+        raise FormErrors(_fields(exc)) from None
+
+
+def batch_from_form(form: Mapping[str, str], plot_id: str | None, inputs: list[dict]) -> BatchIn:
+    body = {
+        "product": (form.get("product") or "").strip(),
+        "variety": (form.get("variety") or "").strip() or None,
+        "plot_id": plot_id,
+        "inputs": inputs,
+    }
+    try:
+        return BatchIn.model_validate(body)
+    except ValidationError as exc:
+        # A lot's inputs have one place on the form for what is wrong with them.
+        raise FormErrors(["inputs" if e["loc"][:1] == ("inputs",) else f for e, f in zip(exc.errors(), _each(exc))]) from None
+
+
+def occurred_at(form: Mapping[str, str]) -> str:
+    """`datetime-local` plus the phone's offset (sent by the page's script), as RFC 3339."""
+    text = (form.get("occurred_at") or "").strip()
+    try:
+        minutes = int(form.get("tz_offset") or DEFAULT_OFFSET_MINUTES)
+        local = datetime.fromisoformat(text)
+        if not -14 * 60 <= minutes <= 14 * 60 or local.tzinfo is not None:
+            raise ValueError
+    except ValueError:
+        raise FormErrors(["occurred_at"]) from None
+    return local.replace(tzinfo=timezone(timedelta(minutes=minutes))).isoformat()
+
+
+def _place(form: Mapping[str, str]) -> dict | None:
+    lat, lon = (form.get("lat") or "").strip(), (form.get("lon") or "").strip()
+    if not lat and not lon:
+        return None
+    try:
+        return {"lat": float(lat), "lon": float(lon)}
+    except ValueError:
+        raise FormErrors(["place"]) from None
+
+
+_KNOWN = {*NUMBERS, *(f for fs in FIELDS.values() for f in fs), "note", "occurred_at", "product", "variety", "plot_id", "place", "inputs"}
+
+
+def _fields(exc: ValidationError) -> list[str]:
+    """The form fields a validation error is about (`input.data.quantity` is `quantity`)."""
+    return list(dict.fromkeys(_each(exc)))
+
+
+def _each(exc: ValidationError) -> list[str]:
+    fields = []
+    for error in exc.errors():
+        name = next((str(part) for part in reversed(error["loc"]) if str(part) in _KNOWN), None)
+        if name is None:  # a rule across fields: a pesticide without its interval, a quantity without its unit
+            name = next((field for field in ("phi_days", "quantity") if field in error["msg"]), "form")
+        fields.append(name)
+    return fields

@@ -1,0 +1,358 @@
+"""The grower app (protocol §6): `/grower`, server-rendered, usable without JavaScript,
+zh-CN first. With JavaScript (`/grower/app.js`) a form is kept on the phone until it is
+sent, and a photo goes up as soon as it is taken.
+
+Every submission carries an idempotency key made when the form was drawn, so a retry, by
+hand or by the script, never appends twice.
+"""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from datetime import timedelta, timezone
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from public_pages import i18n
+from public_pages.qr import qr_svg
+from public_pages.render import PAGE_CSS, style_hash
+from signing.ledger import LOT_OWNER_ROLES, LOT_PATTERN
+
+from ...accounts import sessions as browser
+from ...accounts.sessions import GROWER_LIFETIME
+from ...errors import DomainError
+from ...ledger import records
+from ...lots.inputs import PlotIn
+from ...reads import audit
+from ...services import Services
+from ...storage.models import Batch, Plot
+from .. import rendering
+from ..cookies import GROWER_COOKIE, GROWER_PATH, LOGIN_NONCE_COOKIE, cookie_options
+from ..deps import (
+    BrowserSession,
+    LangQuery,
+    ServicesDep,
+    SignInNeeded,
+    browser_session,
+    choose_lang,
+    form_idempotency,
+    signed_in_values,
+)
+from ..public.pages import HTML
+from . import forms
+from .forms import FormErrors
+
+router = APIRouter(prefix="/grower", include_in_schema=False)
+_APP_JS = (Path(__file__).parent / "static" / "grower.js").read_bytes()
+# The grower app: its own script (the offline outbox), forms, and photo previews of the camera.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; img-src 'self' blob:; connect-src 'self'; script-src 'self'; "
+    f"style-src {style_hash(PAGE_CSS)}; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+def _page(template: str, lang: str, status: int = 200, **values: Any) -> Response:
+    body = rendering.render("grower", template, lang, q=f"?lang={lang}", **values)
+    return Response(body, status_code=status, media_type=HTML, headers=_HEADERS)
+
+
+async def _signed_in(request: Request, services: ServicesDep, lang: LangQuery = None) -> BrowserSession:
+    found = await browser_session(request, services, GROWER_COOKIE, LOT_OWNER_ROLES)
+    if found is None:
+        wants_json = "application/json" in request.headers.get("accept", "")
+        raise SignInNeeded(_json_error(401, "signed_out") if wants_json else _signed_out(choose_lang(request, lang)))
+    return found
+
+
+Grower = Annotated[BrowserSession, Depends(_signed_in)]
+
+
+def _signed_out(lang: str, used: bool = False) -> Response:
+    return _page("signed_out", lang, status=401 if used else 200, used=used, who=None)
+
+
+async def _form(request: Request) -> tuple[dict[str, str], UploadFile | None]:
+    form = await request.form()
+    fields = {key: value for key, value in form.multi_items() if isinstance(value, str)}
+    photo = form.get("photo")
+    return fields, photo if isinstance(photo, UploadFile) and photo.filename else None
+
+
+# -- signing in -----------------------------------------------------------------------------
+
+
+@router.get("/login/{code}")
+def login_page(request: Request, services: ServicesDep, code: str, lang: LangQuery = None) -> Response:
+    chosen = choose_lang(request, lang)
+    found = services.browser_sessions.login_card(code[:100])
+    if found is None:
+        return _signed_out(chosen, used=True)
+    # Opening the link only asks: chat apps open links to preview them, and must not use the card up.
+    nonce = uuid.uuid4().hex
+    response = _page("login", chosen, name=found.holder.name, code=code, nonce=nonce, who=None)
+    response.set_cookie(LOGIN_NONCE_COOKIE, nonce, **cookie_options(services.settings.public_url, GROWER_PATH))
+    return response
+
+
+@router.post("/login/{code}")
+async def login(request: Request, services: ServicesDep, code: str, lang: LangQuery = None) -> Response:
+    chosen = choose_lang(request, lang)
+    fields, _ = await _form(request)
+    nonce = request.cookies.get(LOGIN_NONCE_COOKIE)
+    # Only the sign-in page itself may post here: a form on another site cannot sign this phone into its card.
+    if not nonce or not hmac.compare_digest(nonce, fields.get("nonce", "")):
+        return RedirectResponse(f"/grower/login/{code[:100]}?lang={chosen}", status_code=303)
+    token = services.browser_sessions.redeem_login(code[:100])
+    if token is None:
+        return _signed_out(chosen, used=True)
+    response = RedirectResponse(f"/grower?lang={chosen}", status_code=303)
+    response.set_cookie(GROWER_COOKIE, token, **cookie_options(services.settings.public_url, GROWER_PATH, GROWER_LIFETIME))
+    response.delete_cookie(LOGIN_NONCE_COOKIE, path=GROWER_PATH)
+    return response
+
+
+@router.get("/card/{code}")
+def card(request: Request, services: ServicesDep, code: str, lang: LangQuery = None) -> Response:
+    chosen = choose_lang(request, lang)
+    found = services.browser_sessions.login_card(code[:100])
+    if found is None:
+        return _signed_out(chosen, used=True)
+    return _page("card", chosen, name=found.holder.name, code=code, expires=found.expires_at, who=None)
+
+
+@router.get("/card/{code}/qr.svg")
+def card_qr(services: ServicesDep, code: str) -> Response:
+    if services.browser_sessions.login_card(code[:100]) is None:
+        return Response(status_code=404)
+    url = f"{services.settings.public_url}/grower/login/{code}"
+    return Response(qr_svg(url), media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+@router.post("/sign-out")
+async def sign_out(request: Request, services: ServicesDep) -> Response:
+    token = request.cookies.get(GROWER_COOKIE)
+    fields, _ = await _form(request)
+    response = RedirectResponse("/grower", status_code=303)
+    if token and browser.csrf_ok(token, fields.get("csrf")):  # a page of another site cannot sign anyone out
+        await run_in_threadpool(services.browser_sessions.end, token)
+        response.delete_cookie(GROWER_COOKIE, path=GROWER_PATH)
+    return response
+
+
+# -- the app --------------------------------------------------------------------------------
+
+
+@router.get("")
+async def home(request: Request, services: ServicesDep, signed: Grower, lang: LangQuery = None) -> Response:
+    values = await signed_in_values(services, signed, lambda session: {"lots": audit.lots(session, grower=signed.actor.id)})
+    return _page("home", choose_lang(request, lang), **values)
+
+
+@router.get("/lots/new")
+async def new_lot_form(request: Request, services: ServicesDep, signed: Grower, lang: LangQuery = None) -> Response:
+    chosen = choose_lang(request, lang)
+    return await _new_lot_page(services, signed, chosen, {}, [])
+
+
+async def _new_lot_page(services: Services, signed: BrowserSession, lang: str, form: dict, errors: list[str], status: int = 200) -> Response:
+    actor = signed.actor
+
+    def load(session) -> dict:
+        plots = session.execute(select(Plot.id, Plot.name).where(Plot.owner_id == actor.id).order_by(Plot.created_at)).all()
+        return {"plots": [{"id": i, "name": n} for i, n in plots], "lots": audit.lots(session, grower=actor.id)}
+
+    return _page(
+        "new_lot", lang, status=status, form=form, errors=errors, units=forms.UNITS,
+        idempotency_key=form.get("idempotency_key") or str(uuid.uuid4()), **await signed_in_values(services, signed, load),
+    )
+
+
+@router.post("/lots")
+async def create_lot(request: Request, services: ServicesDep, signed: Grower, lang: LangQuery = None) -> Response:
+    chosen = choose_lang(request, lang)
+    actor, token = signed.actor, signed.token
+    fields, _ = await _form(request)
+    if not browser.csrf_ok(token, fields.get("csrf")):
+        return _page("signed_out", chosen, status=403, used=True, who=None)
+
+    sources = (await request.form()).getlist("from")
+
+    def create() -> str:
+        inputs = [
+            {"lot": source, "quantity": fields.get(f"qty-{source}") or 0, "unit": fields.get(f"unit-{source}", "")}
+            for source in sources
+        ]
+        plot_id = fields.get("plot_id") or None
+        new_plot = None
+        if fields.get("plot_name"):
+            try:
+                new_plot = PlotIn(name=fields["plot_name"], lat=float(fields.get("plot_lat", "")), lon=float(fields.get("plot_lon", "")))
+            except ValueError:
+                raise FormErrors(["plot"]) from None
+        body = forms.batch_from_form(fields, plot_id, inputs)  # refused here, nothing was stored
+        if new_plot is not None:
+            plot_id = services.lots.create_plot(actor, new_plot, form_idempotency(fields, "plot")).body["plot_id"]
+            body = body.model_copy(update={"plot_id": plot_id})
+        return services.lots.create_batch(actor, body, form_idempotency(fields, "lot")).body["lot"]
+
+    try:
+        lot = await run_in_threadpool(create)
+    except FormErrors as exc:
+        return await _new_lot_page(services, signed, chosen, fields, exc.fields, status=422)
+    except DomainError as exc:
+        field = {"unknown_plot": "plot", "unknown_lot": "inputs", "idempotency_key_reused": "already_sent"}.get(exc.code, "form")
+        return await _new_lot_page(services, signed, chosen, fields, [field], status=422)
+    return RedirectResponse(f"/grower/lots/{lot}?lang={chosen}", status_code=303)
+
+
+@router.get("/lots/{lot}")
+async def lot_page(
+    request: Request, services: ServicesDep, signed: Grower, lot: str, lang: LangQuery = None,
+    logged: Annotated[int | None, Query(ge=0, le=2**31)] = None, advice: Annotated[str, Query(max_length=500)] = "",
+) -> Response:
+    """A lot; after a record was logged without the script, with what was logged and the advice about it."""
+    codes = [code for code in advice.split(",") if code in rendering.ADVICE]
+    return await _lot_page(services, signed, choose_lang(request, lang), lot, done=logged, advice_codes=codes)
+
+
+async def _lot_page(services: Services, signed: BrowserSession, lang: str, lot: str, done: int | None = None, advice_codes=(), status: int = 200) -> Response:
+    def load(session) -> dict | None:
+        batch = _own_lot(session, signed, lot)
+        if batch is None:
+            return None
+        return {"lot": batch, "records": records.of_lot(session, lot)}
+
+    loaded = await signed_in_values(services, signed, load)
+    if loaded is None:
+        return _page("signed_out", lang, status=404, used=False, who=None)
+    return _page(
+        "lot", lang, status=status, kinds=forms.KINDS, done=done, advice_codes=list(dict.fromkeys(advice_codes)), **loaded,
+    )
+
+
+def _own_lot(session, signed: BrowserSession, lot: str) -> Batch | None:
+    batch = session.get(Batch, lot) if LOT_PATTERN.fullmatch(lot) else None
+    return batch if batch is not None and batch.owner_id == signed.actor.id else None
+
+
+@router.get("/lots/{lot}/log/{kind}")
+async def event_form(request: Request, services: ServicesDep, signed: Grower, lot: str, kind: str, lang: LangQuery = None) -> Response:
+    chosen = choose_lang(request, lang)
+    return await _event_page(services, signed, chosen, lot, kind, {}, [])
+
+
+async def _event_page(services: Services, signed: BrowserSession, lang: str, lot: str, kind: str, form: dict, errors: list[str], status: int = 200) -> Response:
+    def load(session) -> dict | None:
+        batch = _own_lot(session, signed, lot)
+        return {"lot": batch} if batch is not None else None
+
+    loaded = await signed_in_values(services, signed, load) if kind in forms.KINDS else None
+    if loaded is None:
+        return _page("signed_out", lang, status=404, used=False, who=None)
+    # The phone's clock fills "when"; without JavaScript the server's, in China Standard Time.
+    now = services.clock.now().astimezone(timezone(timedelta(minutes=forms.DEFAULT_OFFSET_MINUTES)))
+    return _page(
+        "event", lang, status=status, kind=kind, form=form, errors=errors,
+        idempotency_key=form.get("idempotency_key") or str(uuid.uuid4()), now=now.strftime("%Y-%m-%dT%H:%M"),
+        phi_days=forms.COMMON_PHI_DAYS, units_list=forms.UNITS, irrigation_units=forms.IRRIGATION_UNITS,
+        **loaded,
+    )
+
+
+@router.post("/lots/{lot}/events")
+async def log_event(request: Request, services: ServicesDep, signed: Grower, lot: str, lang: LangQuery = None) -> Response:
+    chosen = choose_lang(request, lang)
+    wants_json = "application/json" in request.headers.get("accept", "")
+    actor = signed.actor
+    fields, photo = await _form(request)
+    # The script's header first: a record kept on the phone may carry the field of an older session.
+    if not browser.csrf_ok(signed.token, request.headers.get("x-csrf-token") or fields.get("csrf")):
+        return _json_error(403, "form_expired", chosen) if wants_json else _page("signed_out", chosen, status=403, used=True, who=None)
+    kind = fields.get("type", "")
+    fields["idempotency_key"] = request.headers.get("idempotency-key") or fields.get("idempotency_key", "")
+
+    def log() -> dict:
+        evidence = [sha for sha in fields.get("evidence", "").split(",") if sha]
+        found: list[str] = []
+        if photo is not None:
+            try:
+                uploaded = services.photos.ingest(actor, photo.file.read()).body
+            except DomainError:
+                raise FormErrors(["photo"]) from None
+            evidence.append(uploaded["sha256"])
+            found += [w["code"] for w in uploaded["warnings"]]
+            # Without JavaScript nobody filled "when" and the place from the photo: do it where they were left as drawn.
+            exif = uploaded["exif"]
+            if exif.get("taken_at") and fields.get("occurred_at") == fields.get("drawn_at"):
+                fields["occurred_at"] = exif["taken_at"][:16]
+            if exif.get("lat") is not None and not fields.get("lat") and not fields.get("lon"):
+                fields["lat"], fields["lon"] = f"{exif['lat']:.6f}", f"{exif['lon']:.6f}"
+        # Kept in the form, so that a form sent back to correct a field keeps its photo.
+        fields["evidence"] = ",".join(dict.fromkeys(evidence))
+        event = forms.event_from_form(kind, fields, list(dict.fromkeys(evidence)))
+        try:
+            outcome = services.lots.append_event(actor, lot, event, form_idempotency(fields, f"event:{lot}"))
+        except DomainError as exc:
+            raise FormErrors([_ERROR_FIELDS.get(exc.code, "form")]) from None
+        return {**outcome.body, "codes": found + [w["code"] for w in outcome.body.get("warnings", [])]}
+
+    try:
+        answer = await run_in_threadpool(log)
+    except FormErrors as exc:
+        if wants_json:
+            return _json_error(422, exc.fields[0], chosen, fields=exc.fields)
+        return await _event_page(services, signed, chosen, lot, kind, fields, exc.fields, status=422)
+    if wants_json:
+        return JSONResponse({"index": answer["index"], "seq": answer["seq"], "advice": [rendering.advice_text(chosen, c) for c in answer["codes"]]}, status_code=201)
+    # Post, then redirect: a reload of the page shows the lot, it does not send the form again.
+    advice = ",".join(dict.fromkeys(answer["codes"]))
+    return RedirectResponse(f"/grower/lots/{lot}?lang={chosen}&logged={answer['seq']}&advice={advice}", status_code=303)
+
+
+# What the append's refusals mean on the grower's form.
+_ERROR_FIELDS = {
+    "future_time": "occurred_at",
+    "unknown_photo": "photo",
+    "idempotency_key_reused": "already_sent",
+    "not_your_lot": "form",
+    "unknown_lot": "form",
+}
+
+
+@router.post("/photos")
+async def upload_photo(request: Request, services: ServicesDep, signed: Grower, lang: LangQuery = None) -> Response:
+    """The script sends a photo as soon as it is taken, and fills time and place from its answer."""
+    chosen = choose_lang(request, lang)
+    actor, token = signed.actor, signed.token
+    if not browser.csrf_ok(token, request.headers.get("x-csrf-token")):
+        return _json_error(403, "form_expired")
+    fields, photo = await _form(request)
+    if photo is None:
+        return _json_error(422, "photo")
+    data = await photo.read()
+    outcome = await run_in_threadpool(services.photos.ingest, actor, data)
+    body = outcome.body
+    return JSONResponse({**body, "advice": [rendering.advice_text(chosen, w["code"]) for w in body["warnings"]]}, status_code=201)
+
+
+@router.get("/app.js")
+def app_js() -> Response:
+    return Response(_APP_JS, media_type="text/javascript; charset=utf-8", headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
+
+
+def _json_error(status: int, code: str, lang: str = i18n.DEFAULT, **extra) -> JSONResponse:
+    """For the script: the code, and a sentence to show the grower."""
+    return JSONResponse({"error": {"code": code, "message": rendering.field_message(lang, code), **extra}}, status_code=status)
