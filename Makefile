@@ -6,15 +6,21 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[test]'
+	$(VENV)/bin/pip install --quiet -e '.[test,dev]'
 	touch $(STAMP)
 
-.PHONY: demo test bench
+.PHONY: demo test check bench
 demo: $(STAMP)  ## start the service with a seeded demo farm on http://127.0.0.1:8000
 	$(VENV)/bin/suyuan demo
 
 test: $(STAMP)  ## the whole test suite, PostgreSQL included
 	$(VENV)/bin/pytest -q -n auto $(PYTEST_ARGS)
+
+check: $(STAMP)  ## the gates CI runs before the tests: lint and format, types, import layers
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 bench: $(STAMP)  ## benchmarks; print ratios measured side by side
 	$(VENV)/bin/python -m bench.append_http

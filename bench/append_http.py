@@ -23,7 +23,11 @@ ROUNDS = 4
 
 def throughput(port: int, lot: str, token: str) -> float:
     body = json.dumps(
-        {"type": "harvest", "occurred_at": "2026-09-18T09:00:00+08:00", "data": {"quantity": 1200, "unit": "jin", "note": "晴天采摘"}}
+        {
+            "type": "harvest",
+            "occurred_at": "2026-09-18T09:00:00+08:00",
+            "data": {"quantity": 1200, "unit": "jin", "note": "晴天采摘"},
+        }
     ).encode()
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
     failures = []
@@ -51,23 +55,29 @@ def throughput(port: int, lot: str, token: str) -> float:
 
 
 def main(database_url: str | None = None, workers: int = 1) -> float:
-    with tempfile.TemporaryDirectory() as tmp, suyuan_server(Path(tmp), database_url, workers) as suyuan, Server(
-        ["-m", "uvicorn", "bench.bare_app:app", "--log-level", "warning", "--workers", str(workers)]
-    ) as bare:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        suyuan_server(Path(tmp), database_url, workers) as suyuan,
+        Server(["-m", "uvicorn", "bench.bare_app:app", "--log-level", "warning", "--workers", str(workers)]) as bare,
+    ):
         admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
         _, grower = request(suyuan.port, "POST", "/api/v1/growers", {"name": "王秀英", "region": "洛川县"}, admin)
         token = json.loads(grower)["token"]
-        _, batch = request(suyuan.port, "POST", "/api/v1/batches", {"product": "苹果"}, {"Authorization": f"Bearer {token}"})
+        _, batch = request(
+            suyuan.port, "POST", "/api/v1/batches", {"product": "苹果"}, {"Authorization": f"Bearer {token}"}
+        )
         lot = json.loads(batch)["lot"]
         ours, baseline = interleave(
             ROUNDS, lambda: throughput(suyuan.port, lot, token), lambda: throughput(bare.port, lot, token)
         )
-    ratios = [o / b for o, b in zip(ours, baseline)]
+    ratios = [o / b for o, b in zip(ours, baseline, strict=True)]
     database = "PostgreSQL" if database_url else "SQLite (WAL, synchronous=FULL)"
     report(
         f"Append throughput over HTTP, {database}, {workers} worker(s) each, {CLIENTS} clients x {PER_CLIENT} appends, {ROUNDS} rounds",
-        [("signed appends per second (median)", f"{sorted(ours)[len(ours) // 2]:.0f}"),
-         ("bare parse-only route, per second (median)", f"{sorted(baseline)[len(baseline) // 2]:.0f}")],
+        [
+            ("signed appends per second (median)", f"{sorted(ours)[len(ours) // 2]:.0f}"),
+            ("bare parse-only route, per second (median)", f"{sorted(baseline)[len(baseline) // 2]:.0f}"),
+        ],
         "ratio appends / bare route",
         ratios,
         ">= 0.5",

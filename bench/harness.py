@@ -60,13 +60,19 @@ class Server:
 
 
 def suyuan_server(data_dir: Path, database_url: str | None = None, workers: int = 1) -> Server:
-    env = {"SUYUAN_DATA_DIR": str(data_dir), "SUYUAN_ADMIN_TOKEN": ADMIN_TOKEN, "SUYUAN_PUBLIC_URL": "http://bench.test"}
+    env = {
+        "SUYUAN_DATA_DIR": str(data_dir),
+        "SUYUAN_ADMIN_TOKEN": ADMIN_TOKEN,
+        "SUYUAN_PUBLIC_URL": "http://bench.test",
+    }
     if database_url:
         env["SUYUAN_DATABASE_URL"] = database_url
     return Server(["-m", "traceability", "serve", "--workers", str(workers)], env)
 
 
-def request(port: int, method: str, path: str, body: dict | None = None, headers: dict | None = None) -> tuple[int, bytes]:
+def request(
+    port: int, method: str, path: str, body: dict | None = None, headers: dict | None = None
+) -> tuple[int, bytes]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
         payload = json.dumps(body).encode() if body is not None else None
@@ -79,7 +85,8 @@ def request(port: int, method: str, path: str, body: dict | None = None, headers
 
 def interleave(rounds: int, a: Callable[[], float], b: Callable[[], float]) -> tuple[list[float], list[float]]:
     """Run a and b alternately (a b b a a b ...) so drift on a shared machine hits both alike."""
-    results_a, results_b = [], []
+    results_a: list[float] = []
+    results_b: list[float] = []
     for i in range(rounds):
         pair = (a, b) if i % 2 == 0 else (b, a)
         for run in pair:
@@ -91,7 +98,9 @@ def report(title: str, rows: list[tuple[str, str]], ratio_name: str, ratios: lis
     print(f"\n{title}")
     for label, value in rows:
         print(f"  {label:<44} {value}")
-    print(f"  {ratio_name:<44} {statistics.median(ratios):.2f}  (per round: {', '.join(f'{r:.2f}' for r in ratios)}; goal {goal})")
+    print(
+        f"  {ratio_name:<44} {statistics.median(ratios):.2f}  (per round: {', '.join(f'{r:.2f}' for r in ratios)}; goal {goal})"
+    )
 
 
 def open_bench_services(data_dir: Path, database_url: str | None = None) -> Services:

@@ -29,14 +29,20 @@ def main(growers: int = 100) -> float:
         started = time.perf_counter()
         build_season(data, growers=growers, lots_per_grower=10, events_per_lot=99)
         built = time.perf_counter() - started
-        with suyuan_server(data) as server, httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=120) as client:
+        with (
+            suyuan_server(data) as server,
+            httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=120) as client,
+        ):
             key = Verifier.from_key_string(client.get("/log/key").text)
             began = time.perf_counter()
             full = audit_log(client, key, state)
             full_seconds = time.perf_counter() - began
         # A day's records, appended while the monitor is not running.
         build_season(data, growers=1, lots_per_grower=10, events_per_lot=99)
-        with suyuan_server(data) as server, httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=120) as client:
+        with (
+            suyuan_server(data) as server,
+            httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=120) as client,
+        ):
             began = time.perf_counter()
             daily = audit_log(client, key, state)
             daily_seconds = time.perf_counter() - began
@@ -51,5 +57,7 @@ def main(growers: int = 100) -> float:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--growers", type=int, default=100, help="growers of 10 lots of 100 records each (100: about 100,000 entries)")
+    parser.add_argument(
+        "--growers", type=int, default=100, help="growers of 10 lots of 100 records each (100: about 100,000 entries)"
+    )
     main(parser.parse_args().growers)

@@ -38,9 +38,9 @@ def variants(data: bytes, count: int, start: int) -> list[bytes]:
 def bare_work(data: bytes) -> None:
     hashlib.sha256(data).hexdigest()
     exifread.process_file(io.BytesIO(data), details=False)
-    image = Image.open(io.BytesIO(data))
-    image.draft("RGB", (1600, 1600))
-    image = image.convert("RGB")
+    opened = Image.open(io.BytesIO(data))
+    opened.draft("RGB", (1600, 1600))
+    image = opened.convert("RGB")
     # Each copy from the next larger one: the cheapest honest way to make both.
     for limit, quality in ((1600, 82), (320, 75)):
         image.thumbnail((limit, limit))
@@ -52,15 +52,25 @@ def main() -> float:
         raise SystemExit(MISSING)
     data = (CORPUS / PHOTO).read_bytes()
     counter = iter(range(1_000_000))
-    with tempfile.TemporaryDirectory() as tmp, suyuan_server(Path(tmp)) as server, httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=60) as client:
-        grower = client.post("/api/v1/growers", json={"name": "王秀英", "region": "洛川县"}, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).json()
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        suyuan_server(Path(tmp)) as server,
+        httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=60) as client,
+    ):
+        grower = client.post(
+            "/api/v1/growers",
+            json={"name": "王秀英", "region": "洛川县"},
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+        ).json()
         headers = {"Authorization": f"Bearer {grower['token']}"}
 
         def over_http() -> float:
             photos = variants(data, UPLOADS, next(counter) * UPLOADS)
             began = time.perf_counter()
             for photo in photos:
-                response = client.post("/api/v1/photos", files={"file": ("IMG.jpg", photo, "image/jpeg")}, headers=headers)
+                response = client.post(
+                    "/api/v1/photos", files={"file": ("IMG.jpg", photo, "image/jpeg")}, headers=headers
+                )
                 assert response.status_code == 201, response.text
             return (time.perf_counter() - began) / UPLOADS
 
@@ -72,11 +82,13 @@ def main() -> float:
             return (time.perf_counter() - began) / UPLOADS
 
         http_times, bare_times = interleave(ROUNDS, over_http, bare)
-    ratios = [h / b for h, b in zip(http_times, bare_times)]
+    ratios = [h / b for h, b in zip(http_times, bare_times, strict=True)]
     report(
         f"Photo ingest, {len(data) / 1e6:.1f} MB phone photo ({Path(PHOTO).name}), {UPLOADS} uploads x {ROUNDS} rounds",
-        [("POST /api/v1/photos, ms per photo (median)", f"{statistics.median(http_times) * 1000:.0f}"),
-         ("bare work in process, ms per photo (median)", f"{statistics.median(bare_times) * 1000:.0f}")],
+        [
+            ("POST /api/v1/photos, ms per photo (median)", f"{statistics.median(http_times) * 1000:.0f}"),
+            ("bare work in process, ms per photo (median)", f"{statistics.median(bare_times) * 1000:.0f}"),
+        ],
         "ratio HTTP ingest / bare work",
         ratios,
         "<= 1.5",

@@ -71,11 +71,13 @@ def main() -> float:
             large_times, small_times = interleave(
                 ROUNDS, lambda: median_latency(large.port, LARGE, rng), lambda: median_latency(small.port, SMALL, rng)
             )
-    ratios = [big / little for big, little in zip(large_times, small_times)]
+    ratios = [big / little for big, little in zip(large_times, small_times, strict=True)]
     report(
         f"Inclusion proof latency over HTTP, SQLite ({REQUESTS} requests x {ROUNDS} rounds; logs built in {built:.0f} s)",
-        [(f"median at {LARGE:,} entries, ms", f"{statistics.median(large_times) * 1000:.2f}"),
-         (f"median at {SMALL} entries, ms", f"{statistics.median(small_times) * 1000:.2f}")],
+        [
+            (f"median at {LARGE:,} entries, ms", f"{statistics.median(large_times) * 1000:.2f}"),
+            (f"median at {SMALL} entries, ms", f"{statistics.median(small_times) * 1000:.2f}"),
+        ],
         f"ratio {LARGE:,} / {SMALL}",
         ratios,
         "<= 1.5",

@@ -25,11 +25,16 @@ ROUNDS = 4
 def wrk(port: int, path: str) -> float:
     out = subprocess.run(
         ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{SECONDS}s", f"http://127.0.0.1:{port}{path}"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     if "Non-2xx" in out:
         raise RuntimeError(f"wrong answers:\n{out}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    found = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if found is None:
+        raise RuntimeError(f"wrk printed no rate:\n{out}")
+    return float(found.group(1))
 
 
 def main(database_url: str | None = None) -> float:
@@ -52,12 +57,14 @@ def main(database_url: str | None = None) -> float:
                 {"BARE_PAGE_FILE": str(Path(tmp) / "page.html")},
             ) as bare:
                 ours, baseline = interleave(ROUNDS, lambda: wrk(suyuan.port, path), lambda: wrk(bare.port, path))
-    ratios = [o / b for o, b in zip(ours, baseline)]
+    ratios = [o / b for o, b in zip(ours, baseline, strict=True)]
     database = "PostgreSQL" if database_url else "SQLite"
     report(
         f"Public page throughput, {database}, {len(page):,} bytes, wrk {CONNECTIONS} connections x {SECONDS} s, {ROUNDS} rounds",
-        [("GET /b/{lot} per second (median)", f"{sorted(ours)[len(ours) // 2]:.0f}"),
-         ("bare route, same bytes, per second (median)", f"{sorted(baseline)[len(baseline) // 2]:.0f}")],
+        [
+            ("GET /b/{lot} per second (median)", f"{sorted(ours)[len(ours) // 2]:.0f}"),
+            ("bare route, same bytes, per second (median)", f"{sorted(baseline)[len(baseline) // 2]:.0f}"),
+        ],
         "ratio page / bare route",
         ratios,
         ">= 0.8",

@@ -33,19 +33,30 @@ EVENTS_PER_LOT = 98
 ROUNDS = 3
 
 
-def build_season(data_dir: Path, growers: int = GROWERS, lots_per_grower: int = LOTS_PER_GROWER, events_per_lot: int = EVENTS_PER_LOT) -> None:
+def build_season(
+    data_dir: Path, growers: int = GROWERS, lots_per_grower: int = LOTS_PER_GROWER, events_per_lot: int = EVENTS_PER_LOT
+) -> None:
     """growers × (1 key entry + lots_per_grower × (1 batch + events_per_lot events)) entries."""
     services = open_bench_services(data_dir)
     events = TypeAdapter(EventIn)
     harvest = events.validate_python(
-        {"type": "harvest", "occurred_at": "2026-09-18T09:00:00+08:00", "data": {"quantity": 1200, "unit": "jin", "note": "晴天采摘"}}
+        {
+            "type": "harvest",
+            "occurred_at": "2026-09-18T09:00:00+08:00",
+            "data": {"quantity": 1200, "unit": "jin", "note": "晴天采摘"},
+        }
     )
     spray = events.validate_python(
-        {"type": "input", "occurred_at": "2026-08-01T07:30:00+08:00",
-         "data": {"product": "阿维菌素", "kind": "pesticide", "dose": "3000倍液", "phi_days": 14}}
+        {
+            "type": "input",
+            "occurred_at": "2026-08-01T07:30:00+08:00",
+            "data": {"product": "阿维菌素", "kind": "pesticide", "dose": "3000倍液", "phi_days": 14},
+        }
     )
     for g in range(growers):
-        token = services.accounts.register(ADMIN, "grower", {"name": f"果农{g}", "region": "陕西省延安市洛川县"}, None, None).body["token"]
+        token = services.accounts.register(
+            ADMIN, "grower", {"name": f"果农{g}", "region": "陕西省延安市洛川县"}, None, None
+        ).body["token"]
         grower = services.authenticator.authenticate(token)
         for _ in range(lots_per_grower):
             lot = services.lots.create_batch(grower, BatchIn(product="苹果", variety="红富士"), None).body["lot"]
@@ -59,12 +70,17 @@ def main() -> float:
         started = time.perf_counter()
         build_season(Path(tmp))
         built = time.perf_counter() - started
-        with suyuan_server(Path(tmp)) as server, httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=60) as client:
+        with (
+            suyuan_server(Path(tmp)) as server,
+            httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=60) as client,
+        ):
             key = Verifier.from_key_string(client.get("/log/key").text)
             size = int(client.get("/log/checkpoint").text.split("\n")[1])
             records = []
             for start in range(0, size, 1000):
-                for encoded in client.get("/log/entries", params={"start": start, "end": start + 1000}).json()["entries"]:
+                for encoded in client.get("/log/entries", params={"start": start, "end": start + 1000}).json()[
+                    "entries"
+                ]:
                     records.append(parse_entry(base64.b64decode(encoded)))
             # The baseline gets everything ready: keys loaded, messages canonicalised.
             loaded = {
@@ -74,7 +90,11 @@ def main() -> float:
             }
             loaded[keyid(key.public_key)] = Ed25519PublicKey.from_public_bytes(key.public_key)
             prepared = [
-                (loaded[r["signatures"][0]["keyid"]], base64.b64decode(r["signatures"][0]["sig"]), signed_message(r["payload"]))
+                (
+                    loaded[r["signatures"][0]["keyid"]],
+                    base64.b64decode(r["signatures"][0]["sig"]),
+                    signed_message(r["payload"]),
+                )
                 for r in records
             ]
 
@@ -91,11 +111,13 @@ def main() -> float:
                 return time.perf_counter() - began
 
             raw_times, audit_times = interleave(ROUNDS, raw, audit)
-    ratios = [r / a for r, a in zip(raw_times, audit_times)]
+    ratios = [r / a for r, a in zip(raw_times, audit_times, strict=True)]
     report(
         f"suyuan verify --server over a log of {size} entries ({GROWERS} growers, {GROWERS * LOTS_PER_GROWER} lots; built in {built:.0f} s)",
-        [("full audit, seconds (median)", f"{sorted(audit_times)[len(audit_times) // 2]:.2f}"),
-         ("raw Ed25519 verify of as many signatures, seconds", f"{sorted(raw_times)[len(raw_times) // 2]:.2f}")],
+        [
+            ("full audit, seconds (median)", f"{sorted(audit_times)[len(audit_times) // 2]:.2f}"),
+            ("raw Ed25519 verify of as many signatures, seconds", f"{sorted(raw_times)[len(raw_times) // 2]:.2f}"),
+        ],
         "ratio raw / audit",
         ratios,
         ">= 0.7",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -60,7 +60,7 @@ def _build_id() -> str:
 BUILD = _build_id()
 
 
-def environment(lang: str, templates: Iterable[Path] = (), catalogs: Iterable[Path] = ()) -> Environment:
+def environment(lang: str, templates: Sequence[Path] = (), catalogs: Sequence[Path] = ()) -> Environment:
     """Jinja2 for pages in `lang`: templates from `templates` first, then these pages' own as
     `public/<name>` (and bare, when `templates` is empty); messages from these pages' catalog
     and then `catalogs`."""
@@ -74,12 +74,15 @@ def environment(lang: str, templates: Iterable[Path] = (), catalogs: Iterable[Pa
         lstrip_blocks=True,
     )
     translations = i18n.translations(lang, *catalogs)
-    env.install_gettext_translations(translations, newstyle=True)
+    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]  # the i18n extension's
     gettext, ngettext = translations.gettext, translations.ngettext
 
     def photo_summary(code: str, count: int) -> str:
         singular, plural = PHOTO_SUMMARIES[code]
         return ngettext(singular, plural, count) % {"num": count}
+
+    def unit(code: str | None) -> str:
+        return gettext(UNITS.get(code, code)) if code else ""
 
     def finding(found: dict[str, Any]) -> str:
         """A stored finding in the reader's language; one stored before templates, as it was written."""
@@ -92,12 +95,12 @@ def environment(lang: str, templates: Iterable[Path] = (), catalogs: Iterable[Pa
         html_lang=i18n.HTML_LANG[lang],
         switch=SWITCH,
         css=Markup(PAGE_CSS),
-        unit=lambda code: gettext(UNITS.get(code, code)) if code else "",
+        unit=unit,
         work_title=lambda work: gettext(STEP_TITLES[work]),
         safe_from=_safe_from,
         photo_flag=lambda code: gettext(PHOTO_FLAGS[code]),
         photo_summary=photo_summary,
-        finding_name=lambda code: gettext(FINDING_NAMES.get(code, code)),
+        finding_name=lambda code: gettext(FINDING_NAMES.get(code) or code),
         finding=finding,
     )
     return env

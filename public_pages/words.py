@@ -7,14 +7,28 @@ from __future__ import annotations
 from .i18n import N_, N_plural
 
 UNITS = {
-    "kg": N_("kg"), "g": N_("g"), "t": N_("t"), "jin": N_("jin (500 g)"),
-    "box": N_("boxes"), "piece": N_("pieces"), "m3": N_("m³"), "mm": N_("mm"),
+    "kg": N_("kg"),
+    "g": N_("g"),
+    "t": N_("t"),
+    "jin": N_("jin (500 g)"),
+    "box": N_("boxes"),
+    "piece": N_("pieces"),
+    "m3": N_("m³"),
+    "mm": N_("mm"),
 }
 STEP_TITLES = {
-    "batch": N_("Lot created"), "planting": N_("Planting"), "fertiliser": N_("Fertiliser applied"),
-    "pesticide": N_("Pesticide applied"), "irrigation": N_("Irrigation"), "observation": N_("Field observation"),
-    "harvest": N_("Harvest"), "packing": N_("Packing"), "shipping": N_("Shipped"), "receiving": N_("Received"),
-    "inspection": N_("Inspection"), "recall": N_("Recall"),
+    "batch": N_("Lot created"),
+    "planting": N_("Planting"),
+    "fertiliser": N_("Fertiliser applied"),
+    "pesticide": N_("Pesticide applied"),
+    "irrigation": N_("Irrigation"),
+    "observation": N_("Field observation"),
+    "harvest": N_("Harvest"),
+    "packing": N_("Packing"),
+    "shipping": N_("Shipped"),
+    "receiving": N_("Received"),
+    "inspection": N_("Inspection"),
+    "recall": N_("Recall"),
 }
 PHOTO_FLAGS = {  # a photo finding in a few words, beside the photo
     "exif_missing": N_("no time or place recorded"),

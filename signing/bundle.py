@@ -84,7 +84,9 @@ def _load(document: bytes) -> object:
     except (ValueError, UnicodeDecodeError) as exc:
         raise VerificationError(f"the bundle is not JSON: {exc}") from None
     if canonical != document:
-        raise VerificationError("the bundle is not in canonical JSON form (RFC 8785): it was altered after it was served")
+        raise VerificationError(
+            "the bundle is not in canonical JSON form (RFC 8785): it was altered after it was served"
+        )
     return bundle
 
 

@@ -50,9 +50,7 @@ class Checkpoint:
         origin, size_text, root_text, *extensions = lines
         # 2. The size in plain decimal, so that each tree head has one spelling.
         if not _DECIMAL.fullmatch(size_text):
-            raise VerificationError(
-                f"checkpoint tree size {size_text!r} is not a decimal number without leading zeros"
-            )
+            raise VerificationError(f"checkpoint tree size {size_text!r} is not a decimal number without leading zeros")
         # 3. The root hash in base64.
         try:
             root = b64decode(root_text)
@@ -84,7 +82,5 @@ def verify_checkpoint(signed_note: bytes | str, verifier: Verifier) -> Checkpoin
     # 3. The key must be this log's: its name is the origin, so that a key
     #    cannot vouch for another log's tree.
     if checkpoint.origin != verifier.name:
-        raise VerificationError(
-            f"checkpoint origin {checkpoint.origin!r} is not the key name {verifier.name!r}"
-        )
+        raise VerificationError(f"checkpoint origin {checkpoint.origin!r} is not the key name {verifier.name!r}")
     return checkpoint

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass
+from typing import TypeVar
 
 from .b64 import decode_strict
 from .errors import VerificationError
@@ -16,6 +17,7 @@ from .keys import keyid as keyid_of
 from .merkle import leaf_hash
 from .records import canonical_message, decode_entry, verify_record_signatures
 
+T = TypeVar("T")
 KINDS = ("key", "key_revoke", "batch", "event")
 ROLES = ("grower", "regulator", "cooperative")
 LOT_OWNER_ROLES = frozenset({"grower", "cooperative"})
@@ -200,13 +202,10 @@ class LedgerChecker:
         _require(isinstance(subject, dict) and isinstance(subject.get("id"), str), "subject has no id")
         _require(payload["keyid"] not in self.keys, f"key {payload['keyid']} is registered twice")
         _require(payload["keyid"] != self.operator_keyid, "the operator key cannot be registered as a member key")
-        self.keys[payload["keyid"]] = RegisteredKey(
-            payload["keyid"], public_key, payload["role"], subject["id"], index
-        )
+        self.keys[payload["keyid"]] = RegisteredKey(payload["keyid"], public_key, payload["role"], subject["id"], index)
 
     def _check_key_revoke(self, index: int, payload: dict, _author: None) -> None:
-        registered = self.keys.get(payload["keyid"])
-        _require(registered is not None, f"revokes {payload['keyid']}, which is not registered")
+        registered = _found(self.keys.get(payload["keyid"]), f"revokes {payload['keyid']}, which is not registered")
         _require(registered.revoked_index is None, f"revokes {payload['keyid']} a second time")
         registered.revoked_index = index
 
@@ -224,15 +223,17 @@ class LedgerChecker:
         inputs = payload["inputs"]
         _require(isinstance(inputs, list), "inputs is not a list")
         for item in inputs:
-            _require(isinstance(item, dict) and {"lot", "quantity", "unit"} <= set(item), "an input lacks lot, quantity or unit")
+            _require(
+                isinstance(item, dict) and {"lot", "quantity", "unit"} <= set(item),
+                "an input lacks lot, quantity or unit",
+            )
             if not self.partial:
                 _require(item["lot"] in self.lots, f"input lot {item['lot']!r} does not exist earlier in the log")
         self.lots[lot] = LotTip(owner=author.subject_id, seq=0, leaf_hash=b"")
 
     def _check_event(self, _index: int, payload: dict, author: RegisteredKey) -> None:
         lot = payload["lot"]
-        tip = self.lots.get(lot)
-        _require(tip is not None, f"event for lot {lot!r}, which no earlier batch record created")
+        tip = _found(self.lots.get(lot), f"event for lot {lot!r}, which no earlier batch record created")
         _require(payload["seq"] == tip.seq + 1, f"lot {lot} seq {payload['seq']!r} does not follow seq {tip.seq}")
         _require(
             payload["prev"] == tip.leaf_hash.hex(),
@@ -266,3 +267,8 @@ def _require(condition: object, message: str) -> None:
     if not condition:
         raise VerificationError(message)
 
+
+def _found(value: T | None, message: str) -> T:
+    if value is None:
+        raise VerificationError(message)
+    return value

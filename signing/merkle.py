@@ -60,9 +60,7 @@ class RootAccumulator:
         if size < 0:
             raise ValueError(f"tree size {size} is negative")
         if len(hashes) != size.bit_count():
-            raise ValueError(
-                f"a tree of size {size} has {size.bit_count()} perfect subtrees, got {len(hashes)} hashes"
-            )
+            raise ValueError(f"a tree of size {size} has {size.bit_count()} perfect subtrees, got {len(hashes)} hashes")
         for h in hashes:
             _require_hash_size(h, "subtree hash")
         accumulator = cls()
@@ -194,9 +192,7 @@ def verify_inclusion(leaf_hash: bytes, index: int, size: int, proof: Sequence[by
         )
 
 
-def verify_consistency(
-    old_size: int, new_size: int, proof: Sequence[bytes], old_root: bytes, new_root: bytes
-) -> None:
+def verify_consistency(old_size: int, new_size: int, proof: Sequence[bytes], old_root: bytes, new_root: bytes) -> None:
     """Check that the tree of `new_size` leaves with `new_root` extends the one with `old_root`.
 
     RFC 9162 §2.1.4.2, with the transparency-dev/merkle conventions for what the
@@ -210,9 +206,7 @@ def verify_consistency(
     """
     # 1. Sizes: 1 <= old_size <= new_size.
     if old_size < 1:
-        raise VerificationError(
-            f"consistency proof from tree size {old_size}: the old size must be at least 1"
-        )
+        raise VerificationError(f"consistency proof from tree size {old_size}: the old size must be at least 1")
     if old_size > new_size:
         raise VerificationError(f"old tree size {old_size} is larger than new tree size {new_size}")
 
@@ -248,9 +242,7 @@ def verify_consistency(
     fr = sr = path[0]
     for c in path[1:]:
         if sn == 0:
-            raise VerificationError(
-                f"consistency proof from tree size {old_size} to {new_size} has too many elements"
-            )
+            raise VerificationError(f"consistency proof from tree size {old_size} to {new_size} has too many elements")
         if fn & 1 or fn == sn:
             fr = node_hash(c, fr)
             sr = node_hash(c, sr)
@@ -264,21 +256,13 @@ def verify_consistency(
 
     # 7. The walk must end at the root, at both expected roots.
     if sn != 0:
-        raise VerificationError(
-            f"consistency proof from tree size {old_size} to {new_size} has too few elements"
-        )
+        raise VerificationError(f"consistency proof from tree size {old_size} to {new_size} has too few elements")
     if fr != old_root:
-        raise VerificationError(
-            f"consistency proof leads to old root {fr.hex()}, not the expected {old_root.hex()}"
-        )
+        raise VerificationError(f"consistency proof leads to old root {fr.hex()}, not the expected {old_root.hex()}")
     if sr != new_root:
-        raise VerificationError(
-            f"consistency proof leads to new root {sr.hex()}, not the expected {new_root.hex()}"
-        )
+        raise VerificationError(f"consistency proof leads to new root {sr.hex()}, not the expected {new_root.hex()}")
 
 
-def _require_hash_size(
-    h: bytes, what: str, error: type[Exception] = ValueError
-) -> None:
+def _require_hash_size(h: bytes, what: str, error: type[Exception] = ValueError) -> None:
     if len(h) != HASH_SIZE:
         raise error(f"{what} is {len(h)} bytes, want {HASH_SIZE}")

@@ -184,9 +184,7 @@ class Verifier:
             raise VerificationError(f"verifier key ID {hash16} does not match the key (want {expected:08x})")
         # 5. Ed25519 only.
         if key[0] != _ALG_ED25519:
-            raise VerificationError(
-                f"verifier key algorithm 0x{key[0]:02x} is not supported (only Ed25519, 0x01)"
-            )
+            raise VerificationError(f"verifier key algorithm 0x{key[0]:02x} is not supported (only Ed25519, 0x01)")
         if len(key) != 1 + KEY_SIZE:
             raise VerificationError(f"Ed25519 verifier key is {len(key) - 1} bytes, want {KEY_SIZE}")
         return cls(name, key[1:])
@@ -322,4 +320,3 @@ def open_note(message: bytes | str, verifiers: Sequence[Verifier]) -> Note:
     if not sigs:
         raise VerificationError("note has no verifiable signatures")
     return Note(text, sigs, unverified)
-

@@ -204,9 +204,7 @@ def _decode_signature(signature: object, position: int) -> tuple[str, bytes]:
     except ValueError as e:
         raise VerificationError(f"signature {position} by key {kid}: sig is {e}") from e
     if len(sig) != _SIGNATURE_SIZE:
-        raise VerificationError(
-            f"signature {position} by key {kid}: sig is {len(sig)} bytes, want {_SIGNATURE_SIZE}"
-        )
+        raise VerificationError(f"signature {position} by key {kid}: sig is {len(sig)} bytes, want {_SIGNATURE_SIZE}")
     return kid, sig
 
 

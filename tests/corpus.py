@@ -18,9 +18,8 @@ DATA = Path(__file__).resolve().parent / "data"
 GPS_PHOTO = DATA / "photos" / "DSCN0010.jpg"
 
 _BESIDE = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "exif-samples"
-CORPUS: Path | None = Path(os.environ["SUYUAN_TEST_CORPUS"]) if os.environ.get("SUYUAN_TEST_CORPUS") else _BESIDE
-if not CORPUS.is_dir():
-    CORPUS = None
+_GIVEN = Path(os.environ["SUYUAN_TEST_CORPUS"]) if os.environ.get("SUYUAN_TEST_CORPUS") else _BESIDE
+CORPUS: Path | None = _GIVEN if _GIVEN.is_dir() else None
 MISSING = (
     "the photo corpus is not here: set SUYUAN_TEST_CORPUS to a checkout of ianare/exif-samples "
     "at 5332a9cf (see tests/data/README.md)"

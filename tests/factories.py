@@ -48,7 +48,12 @@ class Farm:
         return self._post("/api/v1/batches", {"product": product, **fields}, owner.headers)
 
     def event(
-        self, actor: Account, lot: str, type_: str, data: dict, occurred_at: str = "2026-09-18T09:00:00+08:00",
+        self,
+        actor: Account,
+        lot: str,
+        type_: str,
+        data: dict,
+        occurred_at: str = "2026-09-18T09:00:00+08:00",
         evidence: list[str] | None = None,
     ) -> dict:
         body = {"type": type_, "occurred_at": occurred_at, "data": data, "evidence": evidence or []}

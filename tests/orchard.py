@@ -30,22 +30,51 @@ def grow(farm: Farm, *, grower_name: str = "王秀英", variety: str = "红富�
     field_lot = farm.batch(grower, "苹果", variety=variety, plot_id=plot)["lot"]
     farm.event(grower, field_lot, "planting", {"method": "嫁接苗"}, "2008-03-20T08:00:00+08:00")
     farm.event(
-        grower, field_lot, "input",
-        {"product": "阿维菌素乳油", "kind": "pesticide", "active_ingredient": "阿维菌素", "dose": "3000倍液", "phi_days": 14},
+        grower,
+        field_lot,
+        "input",
+        {
+            "product": "阿维菌素乳油",
+            "kind": "pesticide",
+            "active_ingredient": "阿维菌素",
+            "dose": "3000倍液",
+            "phi_days": 14,
+        },
         "2008-09-20T07:30:00+08:00",
     )
     harvested_at = taken + "+02:00"
     photo = farm.photo(grower, HARVEST_PHOTO.read_bytes())
-    farm.event(grower, field_lot, "harvest", {"quantity": 1200, "unit": "jin", "note": "晴天采摘"}, harvested_at, [photo])
     farm.event(
-        regulator, field_lot, "inspection",
-        {"test": "农药残留快速检测", "result": "pass", "lab": "洛川县农产品质量安全检测站"}, "2008-10-23T10:00:00+08:00",
+        grower, field_lot, "harvest", {"quantity": 1200, "unit": "jin", "note": "晴天采摘"}, harvested_at, [photo]
     )
-    packed_lot = farm.batch(grower, "苹果礼盒", variety=variety, gtin=GTIN, inputs=[{"lot": field_lot, "quantity": 200, "unit": "jin"}])["lot"]
-    farm.event(grower, packed_lot, "packing", {"quantity": 200, "unit": "jin", "package_count": 20}, "2008-10-24T09:00:00+08:00")
-    farm.event(grower, packed_lot, "shipping", {"to": "西安", "carrier": "顺丰", "quantity": 20, "unit": "box"}, "2008-10-25T09:00:00+08:00")
+    farm.event(
+        regulator,
+        field_lot,
+        "inspection",
+        {"test": "农药残留快速检测", "result": "pass", "lab": "洛川县农产品质量安全检测站"},
+        "2008-10-23T10:00:00+08:00",
+    )
+    packed_lot = farm.batch(
+        grower, "苹果礼盒", variety=variety, gtin=GTIN, inputs=[{"lot": field_lot, "quantity": 200, "unit": "jin"}]
+    )["lot"]
+    farm.event(
+        grower,
+        packed_lot,
+        "packing",
+        {"quantity": 200, "unit": "jin", "package_count": 20},
+        "2008-10-24T09:00:00+08:00",
+    )
+    farm.event(
+        grower,
+        packed_lot,
+        "shipping",
+        {"to": "西安", "carrier": "顺丰", "quantity": 20, "unit": "box"},
+        "2008-10-25T09:00:00+08:00",
+    )
     return Orchard(grower, regulator, field_lot, packed_lot, photo, harvested_at)
 
 
-def recall(farm: Farm, orchard: Orchard, lot: str, reason: str = "农药残留超标 pesticide residue above the limit") -> dict:
+def recall(
+    farm: Farm, orchard: Orchard, lot: str, reason: str = "农药残留超标 pesticide residue above the limit"
+) -> dict:
     return farm.event(orchard.regulator, lot, "recall", {"reason": reason}, "2008-10-26T15:00:00+08:00")

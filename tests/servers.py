@@ -27,7 +27,10 @@ class Server:
         self._log = log.open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "traceability", "serve", "--port", str(self.port), "--workers", str(workers)],
-            env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -29,4 +29,3 @@ class FixedClock:
 
     def advance(self, delta: timedelta) -> None:
         self._now += delta
-

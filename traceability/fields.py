@@ -45,7 +45,8 @@ def _rfc3339(value: str) -> str:
         raise ValueError(f"is not a real date and time ({exc})") from None
     if moment.year < 1900:
         raise ValueError("is too long ago; check the year")
-    if abs(moment.utcoffset()) > timedelta(hours=14):
+    offset = moment.utcoffset()
+    if offset is None or abs(offset) > timedelta(hours=14):
         raise ValueError("has an offset beyond ±14:00, which no time zone has")
     return moment.isoformat()
 
@@ -65,8 +66,15 @@ def _lot(value: str) -> str:
     return value
 
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_no_control), AfterValidator(_one_line)]
-Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), AfterValidator(_no_control)]
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(_no_control),
+    AfterValidator(_one_line),
+]
+Note = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), AfterValidator(_no_control)
+]
 Quantity = Annotated[float, Field(gt=0, le=1e9), AfterValidator(_finite)]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]

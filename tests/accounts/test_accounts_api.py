@@ -15,7 +15,11 @@ def test_tokens_and_roles(farm, client):
     lot = farm.batch(grower)["lot"]
     harvest = {"type": "harvest", "occurred_at": "2026-09-18T09:00:00+08:00", "data": {"quantity": 1, "unit": "kg"}}
     recall = {"type": "recall", "occurred_at": "2026-09-19T09:00:00+08:00", "data": {"reason": "农残超标"}}
-    inspection = {"type": "inspection", "occurred_at": "2026-09-19T09:00:00+08:00", "data": {"test": "快检", "result": "pass"}}
+    inspection = {
+        "type": "inspection",
+        "occurred_at": "2026-09-19T09:00:00+08:00",
+        "data": {"test": "快检", "result": "pass"},
+    }
     url = f"/api/v1/batches/{lot}/events"
 
     assert client.post(url, json=harvest).status_code == 401
@@ -32,7 +36,10 @@ def test_tokens_and_roles(farm, client):
     assert client.post(url, json=harvest, headers=regulator.headers).status_code == 403
     # Only the admin registers accounts.
     assert client.post("/api/v1/growers", json={"name": "x", "region": "y"}, headers=grower.headers).status_code == 403
-    assert client.post("/api/v1/regulators", json={"name": "x", "agency": "y"}, headers=regulator.headers).status_code == 403
+    assert (
+        client.post("/api/v1/regulators", json={"name": "x", "agency": "y"}, headers=regulator.headers).status_code
+        == 403
+    )
     assert client.post("/api/v1/batches/NOSUCHLOT/events", json=harvest, headers=grower.headers).status_code == 404
     assert client.post("/api/v1/batches/bad-lot!/events", json=harvest, headers=grower.headers).status_code == 422
 
@@ -45,17 +52,40 @@ def test_a_retried_registration_gets_a_fresh_token_and_the_unseen_one_stops_work
     again = client.post("/api/v1/growers", json={"name": "张三", "region": "洛川县"}, headers=admin).json()
     assert again["grower_id"] == first["grower_id"] and again["index"] == first["index"]
     assert again["token"] != first["token"]
-    assert client.post("/api/v1/plots", json={"name": "a", "lat": 1, "lon": 1}, headers={"Authorization": f"Bearer {first['token']}"}).status_code == 401
-    assert client.post("/api/v1/plots", json={"name": "a", "lat": 1, "lon": 1}, headers={"Authorization": f"Bearer {again['token']}"}).status_code == 201
+    assert (
+        client.post(
+            "/api/v1/plots",
+            json={"name": "a", "lat": 1, "lon": 1},
+            headers={"Authorization": f"Bearer {first['token']}"},
+        ).status_code
+        == 401
+    )
+    assert (
+        client.post(
+            "/api/v1/plots",
+            json={"name": "a", "lat": 1, "lon": 1},
+            headers={"Authorization": f"Bearer {again['token']}"},
+        ).status_code
+        == 201
+    )
 
 
 def test_revoked_key_can_no_longer_sign(farm, client):
     grower = farm.grower()
     lot = farm.batch(grower)["lot"]
-    revoked = client.post(f"/api/v1/identities/{grower.id}/revoke", json={"reason": "手机丢失 phone lost"}, headers=farm.admin)
+    revoked = client.post(
+        f"/api/v1/identities/{grower.id}/revoke", json={"reason": "手机丢失 phone lost"}, headers=farm.admin
+    )
     assert revoked.status_code == 200
-    assert client.post(f"/api/v1/identities/{grower.id}/revoke", json={"reason": "again"}, headers=farm.admin).status_code == 409
-    response = client.post(f"/api/v1/batches/{lot}/events", json={"type": "observation", "occurred_at": "2026-09-18T09:00:00+08:00", "data": {"note": "x"}}, headers=grower.headers)
+    assert (
+        client.post(f"/api/v1/identities/{grower.id}/revoke", json={"reason": "again"}, headers=farm.admin).status_code
+        == 409
+    )
+    response = client.post(
+        f"/api/v1/batches/{lot}/events",
+        json={"type": "observation", "occurred_at": "2026-09-18T09:00:00+08:00", "data": {"note": "x"}},
+        headers=grower.headers,
+    )
     assert response.status_code == 401
 
 
@@ -71,8 +101,15 @@ def test_a_key_revoked_after_the_request_was_authenticated_signs_nothing(farm, c
     grower = farm.grower()
     lot = farm.batch(grower)["lot"]
     authenticated = services.authenticator.authenticate(grower.token)  # the request got this far ...
-    assert client.post(f"/api/v1/identities/{grower.id}/revoke", json={"reason": "手机丢失"}, headers=farm.admin).status_code == 200
-    event = TypeAdapter(EventIn).validate_python({"type": "observation", "occurred_at": "2026-09-18T09:00:00+08:00", "data": {"note": "迟到"}})
+    assert (
+        client.post(
+            f"/api/v1/identities/{grower.id}/revoke", json={"reason": "手机丢失"}, headers=farm.admin
+        ).status_code
+        == 200
+    )
+    event = TypeAdapter(EventIn).validate_python(
+        {"type": "observation", "occurred_at": "2026-09-18T09:00:00+08:00", "data": {"note": "迟到"}}
+    )
     with pytest.raises(NotSignedIn) as refused:  # ... and then the key was revoked
         services.lots.append_event(authenticated, lot, event, None)
     assert refused.value.code == "revoked"

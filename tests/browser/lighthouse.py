@@ -10,6 +10,7 @@ Lighthouse never downloads a browser here: CHROME_PATH points chrome-launcher at
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -115,8 +116,12 @@ def run_lighthouse(
         # chrome-launcher splits --chrome-flags with yargs-parser, which honours double quotes.
         chrome_flags = " ".join([*CHROMIUM_FLAGS, "--headless=new", f'--user-data-dir="{profile}"'])
         command = [
-            node, str(LIGHTHOUSE_CLI), url,
-            "--output=json", "--output-path=stdout", "--quiet",
+            node,
+            str(LIGHTHOUSE_CLI),
+            url,
+            "--output=json",
+            "--output-path=stdout",
+            "--quiet",
             f"--only-categories={','.join(categories)}",
             f"--chrome-flags={chrome_flags}",
             "--no-enable-error-reporting",
@@ -133,8 +138,13 @@ def run_lighthouse(
             "XDG_CONFIG_HOME": str(Path(tmp) / "config"),  # Lighthouse's configstore, not ~/.config
         }
         process = subprocess.Popen(
-            command, cwd=LIGHTHOUSE_DIR, env=env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+            command,
+            cwd=LIGHTHOUSE_DIR,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
         )
         try:
             stdout, stderr = process.communicate(timeout=timeout)
@@ -177,10 +187,8 @@ def _tail(stderr: bytes, lines: int = 30) -> str:
 
 
 def _kill_group(pgid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _kill_chromium_using(profile: Path) -> None:

@@ -124,7 +124,9 @@ def test_every_app_page_is_accessible(live: Live, new_phone_page, lighthouse):
     lot_path = f"/grower/lots/{lot}"
     cookie = "; ".join(f"{c['name']}={c['value']}" for c in page.context.cookies())
     signed_in = {
-        "home": "/grower", "new lot": "/grower/lots/new", "lot": lot_path,
+        "home": "/grower",
+        "new lot": "/grower/lots/new",
+        "lot": lot_path,
         **{kind: f"{lot_path}/log/{kind}" for kind in ("harvest", "pesticide", "packing", "shipping")},
     }
     for name, path in signed_in.items():

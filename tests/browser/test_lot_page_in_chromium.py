@@ -77,11 +77,15 @@ def test_lighthouse_mobile_scores(live: Live, lighthouse):
         result = lighthouse(live.url(path))
         goals = {"performance": 0.95, "accessibility": 0.95, "best-practices": 0.95, "seo": 0.9}
         for category, goal in goals.items():
-            assert result[category] >= goal, f"{path}: {category} {result[category]}: {result.failure_message(category)}"
+            assert result[category] >= goal, (
+                f"{path}: {category} {result[category]}: {result.failure_message(category)}"
+            )
 
 
 def test_a_label_sheet_prints_on_a4_pages(live: Live, new_phone_page):
-    page = new_phone_page(locale="zh-CN", viewport={"width": 900, "height": 1200}, is_mobile=False, device_scale_factor=1)
+    page = new_phone_page(
+        locale="zh-CN", viewport={"width": 900, "height": 1200}, is_mobile=False, device_scale_factor=1
+    )
     lot = live.orchard.packed_lot
     open_page(page, live.url(f"/b/{lot}/labels?count=30"))
     expect(page.locator(".label")).to_have_count(30)

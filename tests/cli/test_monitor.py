@@ -33,7 +33,9 @@ def season(farm: Farm, lots: int = 3) -> None:
 def counting(client) -> list[str]:
     """Records the entry pages the monitor asks for."""
     asked: list[str] = []
-    client.event_hooks["request"].append(lambda request: asked.append(str(request.url.params)) if request.url.path == "/log/entries" else None)
+    client.event_hooks["request"].append(
+        lambda request: asked.append(str(request.url.params)) if request.url.path == "/log/entries" else None
+    )
     return asked
 
 
@@ -101,8 +103,22 @@ def test_a_state_file_of_an_older_version_gets_one_full_audit(farm, client, tmp_
 
 def monitor(server: str, log_key: str, state) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "traceability", "verify", "--server", server, "--log-key", log_key, "--state", str(state)],
-        capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "200"},
+        [
+            sys.executable,
+            "-m",
+            "traceability",
+            "verify",
+            "--server",
+            server,
+            "--log-key",
+            log_key,
+            "--state",
+            str(state),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "200"},
     )
 
 
@@ -117,7 +133,10 @@ def test_two_servers_from_copies_of_one_log_that_diverge_are_caught(tmp_path):
     finally:
         first.stop()
     shutil.copytree(tmp_path / "a", tmp_path / "b")
-    servers = {name: Server({**env, "SUYUAN_DATA_DIR": str(tmp_path / name)}, 1, tmp_path / f"{name}.serve.log") for name in "ab"}
+    servers = {
+        name: Server({**env, "SUYUAN_DATA_DIR": str(tmp_path / name)}, 1, tmp_path / f"{name}.serve.log")
+        for name in "ab"
+    }
     try:
         for name, server in servers.items():  # each copy goes its own way
             with httpx.Client(base_url=server.url, timeout=30) as client:

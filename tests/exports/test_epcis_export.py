@@ -51,10 +51,22 @@ def season(farm):
     observation, a receipt, a failed inspection and a recall."""
     orchard = grow(farm)
     grower, field, packed = orchard.grower, orchard.field_lot, orchard.packed_lot
-    farm.event(grower, field, "input", {"product": "腐熟羊粪", "kind": "fertiliser", "dose": "2 t/亩"}, "2008-04-02T08:00:00+08:00")
+    farm.event(
+        grower,
+        field,
+        "input",
+        {"product": "腐熟羊粪", "kind": "fertiliser", "dose": "2 t/亩"},
+        "2008-04-02T08:00:00+08:00",
+    )
     farm.event(grower, field, "irrigation", {"method": "滴灌", "amount": 30, "unit": "m3"}, "2008-07-10T06:00:00+08:00")
     farm.event(grower, field, "observation", {"note": "果面光洁 <b>no markup</b>"}, "2008-10-21T08:00:00+08:00")
-    farm.event(grower, packed, "receiving", {"from": "洛川县果品合作社", "quantity": 20, "unit": "box"}, "2008-10-25T18:00:00+08:00")
+    farm.event(
+        grower,
+        packed,
+        "receiving",
+        {"from": "洛川县果品合作社", "quantity": 20, "unit": "box"},
+        "2008-10-25T18:00:00+08:00",
+    )
     farm.event(
         orchard.regulator, packed, "inspection",
         {"test": "农药残留快速检测", "result": "fail", "lab": "西安市农产品检测中心", "report": "XA-2008-117"},
@@ -92,9 +104,15 @@ def test_the_document_validates_against_gs1_schema_and_cbv(services, season):
     events = document["epcisBody"]["eventList"]
     for event in events:
         step = event["bizStep"]
-        assert step in BIZ_STEPS or step.removeprefix(CBV + "BizStep-") in BIZ_STEPS or step.startswith("urn:suyuan:bizstep:")
+        assert (
+            step in BIZ_STEPS
+            or step.removeprefix(CBV + "BizStep-") in BIZ_STEPS
+            or step.startswith("urn:suyuan:bizstep:")
+        )
         if "disposition" in event:
-            assert event["disposition"] in DISPOSITIONS or event["disposition"].removeprefix(CBV + "Disp-") in DISPOSITIONS
+            assert (
+                event["disposition"] in DISPOSITIONS or event["disposition"].removeprefix(CBV + "Disp-") in DISPOSITIONS
+            )
 
 
 def test_every_event_id_is_the_event_hash(services, season):
@@ -117,11 +135,17 @@ def test_each_kind_of_record_maps_to_its_event(services, season):
     assert {_kind(r) for r in records} == set(MAPPING)  # every kind of record is in the export
 
     field_class, packed_class = f"{BASE}/b/{orchard.field_lot}", f"https://id.gs1.org/01/{GTIN}/10/{orchard.packed_lot}"
-    by_kind = {}
+    by_kind: dict[str, list[dict]] = {}
     for record, event in zip(records, events, strict=True):
-        assert (event["suyuan:logIndex"], event["suyuan:leafHash"], event["suyuan:lot"]) == (record.record.index, record.record.leaf_hash, record.lot.lot)
-        assert event["suyuan:signer"]["suyuan:name"] == record.signer.name
-        assert (event["type"], event.get("action"), event["bizStep"], event.get("disposition")) == MAPPING[_kind(record)]
+        assert (event["suyuan:logIndex"], event["suyuan:leafHash"], event["suyuan:lot"]) == (
+            record.record.index,
+            record.record.leaf_hash,
+            record.lot.lot,
+        )
+        assert record.signer is not None and event["suyuan:signer"]["suyuan:name"] == record.signer.name
+        assert (event["type"], event.get("action"), event["bizStep"], event.get("disposition")) == MAPPING[
+            _kind(record)
+        ]
         assert event["eventTime"] == record.record.occurred_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
         assert event["eventTimeZoneOffset"] == record.record.occurred_at.isoformat()[-6:]
         assert datetime.fromisoformat(event["recordTime"]) == record.record.recorded_at

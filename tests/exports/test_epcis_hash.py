@@ -28,7 +28,9 @@ def _vectors():
         hashes = _lines(document_path.with_suffix(".hashes"))
         assert len(events) == len(prehashes) == len(hashes)
         for n, (event, expected_prehash, expected_hash) in enumerate(zip(events, prehashes, hashes, strict=True)):
-            yield pytest.param(event, document["@context"], expected_prehash, expected_hash, id=f"{document_path.stem}-{n}")
+            yield pytest.param(
+                event, document["@context"], expected_prehash, expected_hash, id=f"{document_path.stem}-{n}"
+            )
 
 
 VECTOR_CASES = list(_vectors())
@@ -68,7 +70,10 @@ def test_identifiers_written_as_urns_or_digital_links_hash_the_same():
     """GS1's example 9.6.4 is published with EPC URIs and with Digital Link URIs: one event."""
     with_urns, with_links = (
         json.loads((EPCIS / name).read_text())
-        for name in ("epcis-example-9.6.4-TransformationEvent.jsonld", "epcis-example-9.6.4-TransformationEventWithDigitalLink.jsonld")
+        for name in (
+            "epcis-example-9.6.4-TransformationEvent.jsonld",
+            "epcis-example-9.6.4-TransformationEventWithDigitalLink.jsonld",
+        )
     )
     assert event_hash_id(with_urns["epcisBody"]["eventList"][0], with_urns["@context"]) == event_hash_id(
         with_links["epcisBody"]["eventList"][0], with_links["@context"]
@@ -110,7 +115,10 @@ def test_times_are_utc_to_the_millisecond(written, hashed):
         ("urn:epc:id:giai:0614141.12345400", "https://id.gs1.org/8004/061414112345400"),
         ("urn:epc:class:lgtin:4012345.012345.998877", "https://id.gs1.org/01/04012345123456/10/998877"),
         ("urn:epc:idpat:sgtin:4012345.066666.*", "https://id.gs1.org/01/04012345666663"),
-        ("https://example.com/shop/gtin/9506000134352/lot/A1?linkType=all", "https://id.gs1.org/01/09506000134352/10/A1"),
+        (
+            "https://example.com/shop/gtin/9506000134352/lot/A1?linkType=all",
+            "https://id.gs1.org/01/09506000134352/10/A1",
+        ),
         ("https://id.gs1.org/01/09506000134352/10/A1/21/S7", "https://id.gs1.org/01/09506000134352/21/S7"),
         ("http://testserver/b/0123ABCDEF", None),
         ("geo:35.76,109.42", None),
@@ -122,22 +130,31 @@ def test_gs1_identifiers_become_constrained_digital_links(uri, canonical):
 
 # -- generated events ------------------------------------------------------------------------------
 
+
 def _digits(n: int):
     return st.from_regex(rf"[0-9]{{{n}}}", fullmatch=True)
 
 
 _serial = st.from_regex(r"[A-Za-z0-9]{1,12}", fullmatch=True)
-_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=10).filter(str.strip)
+_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=10).filter(
+    str.strip
+)
 _sgtin = st.builds("urn:epc:id:sgtin:{}.{}.{}".format, _digits(7), _digits(6), _serial)
 _link = st.builds("https://id.gs1.org/01/{}/21/{}".format, _digits(14), _serial)
 _lgtin = st.builds("urn:epc:class:lgtin:{}.{}.{}".format, _digits(7), _digits(6), _serial)
 _quantity = st.fixed_dictionaries(
     {"epcClass": st.one_of(_lgtin, st.builds("http://testserver/b/{}".format, _serial))},
-    optional={"quantity": st.one_of(st.integers(0, 10**6), st.floats(0.001, 1e6).map(lambda q: round(q, 3))), "uom": st.sampled_from(["KGM", "GRM", "TNE"])},
+    optional={
+        "quantity": st.one_of(st.integers(0, 10**6), st.floats(0.001, 1e6).map(lambda q: round(q, 3))),
+        "uom": st.sampled_from(["KGM", "GRM", "TNE"]),
+    },
 )
 _extension_value = st.recursive(
     st.one_of(_text, st.integers(-1000, 1000)),
-    lambda inner: st.one_of(st.lists(inner, min_size=1, max_size=3), st.dictionaries(st.sampled_from(["ex:a", "ex:b", "ex:c"]), inner, min_size=1, max_size=3)),
+    lambda inner: st.one_of(
+        st.lists(inner, min_size=1, max_size=3),
+        st.dictionaries(st.sampled_from(["ex:a", "ex:b", "ex:c"]), inner, min_size=1, max_size=3),
+    ),
     max_leaves=6,
 )
 _extensions = st.dictionaries(st.sampled_from(["ex:one", "ex:two", "ex:three"]), _extension_value, max_size=3)
@@ -158,9 +175,19 @@ _events = st.fixed_dictionaries(
         "quantityList": st.lists(_quantity, min_size=1, max_size=3),
         "bizStep": st.sampled_from(["shipping", "commissioning", "urn:suyuan:bizstep:planting"]),
         "disposition": st.sampled_from(["in_transit", "recalled", "urn:epcglobal:cbv:disp:active"]),
-        "readPoint": st.fixed_dictionaries({"id": st.builds("geo:{},{}".format, st.integers(-90, 90), st.integers(-180, 180))}),
-        "bizTransactionList": st.lists(st.fixed_dictionaries({"type": st.sampled_from(["po", "inv"]), "bizTransaction": _link}), min_size=1, max_size=3),
-        "sourceList": st.lists(st.fixed_dictionaries({"type": st.sampled_from(["owning_party", "location"]), "source": _link}), min_size=1, max_size=3),
+        "readPoint": st.fixed_dictionaries(
+            {"id": st.builds("geo:{},{}".format, st.integers(-90, 90), st.integers(-180, 180))}
+        ),
+        "bizTransactionList": st.lists(
+            st.fixed_dictionaries({"type": st.sampled_from(["po", "inv"]), "bizTransaction": _link}),
+            min_size=1,
+            max_size=3,
+        ),
+        "sourceList": st.lists(
+            st.fixed_dictionaries({"type": st.sampled_from(["owning_party", "location"]), "source": _link}),
+            min_size=1,
+            max_size=3,
+        ),
         "ilmd": st.dictionaries(st.sampled_from(["cbvmda:lotNumber", "ex:variety"]), _text, min_size=1),
     },
 ).flatmap(lambda event: _extensions.map(lambda extensions: event | extensions))

@@ -61,14 +61,22 @@ def test_the_epcis_export_of_a_lot_validates_and_names_every_record(farm, client
     document = json.loads(response.content)
     Draft7Validator(SCHEMA, format_checker=Draft7Validator.FORMAT_CHECKER).validate(document)
     events = document["epcisBody"]["eventList"]
-    records = client.get(f"/api/v1/batches/{orchard.field_lot}").json()["records"] + client.get(f"/api/v1/batches/{orchard.packed_lot}").json()["records"]
+    records = (
+        client.get(f"/api/v1/batches/{orchard.field_lot}").json()["records"]
+        + client.get(f"/api/v1/batches/{orchard.packed_lot}").json()["records"]
+    )
     assert sorted(e["suyuan:logIndex"] for e in events) == sorted(r["index"] for r in records)
     assert all(e["eventID"].startswith("ni:///sha-256;") and e["eventID"].endswith("?ver=CBV2.0") for e in events)
 
 
 def test_where_the_grower_was_is_the_events_read_point(farm, client):
     orchard = grow(farm)
-    farm.event(orchard.grower, orchard.field_lot, "observation", {"note": "长势良好", "place": {"lat": 35.1234567, "lon": 109.2}})
+    farm.event(
+        orchard.grower,
+        orchard.field_lot,
+        "observation",
+        {"note": "长势良好", "place": {"lat": 35.1234567, "lon": 109.2}},
+    )
     response = client.get("/api/v1/export/epcis", params={"lot": orchard.field_lot}, headers=orchard.regulator.headers)
     document = json.loads(response.content)
     Draft7Validator(SCHEMA, format_checker=Draft7Validator.FORMAT_CHECKER).validate(document)
@@ -86,16 +94,25 @@ def test_a_time_window_in_any_offset_exports_the_same_records(farm, client):
     exports = [json.loads(client.get("/api/v1/export/epcis", params=w, headers=headers).content) for w in windows]
     assert len(exports[0]["epcisBody"]["eventList"]) == len(exports[1]["epcisBody"]["eventList"]) > 0
     late = {"from": "2026-09-20T11:00:00+08:00", "to": "2026-09-21T11:00:00+08:00"}
-    assert json.loads(client.get("/api/v1/export/epcis", params=late, headers=headers).content)["epcisBody"]["eventList"] == []
+    assert (
+        json.loads(client.get("/api/v1/export/epcis", params=late, headers=headers).content)["epcisBody"]["eventList"]
+        == []
+    )
 
 
 def test_a_shipped_quantity_needs_its_unit_and_odd_offsets_are_refused(farm, client):
     orchard = grow(farm)
-    for data, occurred in (({"to": "西安", "quantity": 5}, "2026-09-19T08:00:00+08:00"), ({"to": "西安"}, "2026-09-19T08:00:00+14:30")):
+    for data, occurred in (
+        ({"to": "西安", "quantity": 5}, "2026-09-19T08:00:00+08:00"),
+        ({"to": "西安"}, "2026-09-19T08:00:00+14:30"),
+    ):
         response = client.post(
-            f"/api/v1/batches/{orchard.packed_lot}/events", json={"type": "shipping", "occurred_at": occurred, "data": data},
+            f"/api/v1/batches/{orchard.packed_lot}/events",
+            json={"type": "shipping", "occurred_at": occurred, "data": data},
             headers=orchard.grower.headers,
         )
         assert response.status_code == 422, response.text
-    csv_export = client.get("/api/v1/export/fsma204.csv", params={"lot": orchard.packed_lot}, headers=orchard.regulator.headers)
+    csv_export = client.get(
+        "/api/v1/export/fsma204.csv", params={"lot": orchard.packed_lot}, headers=orchard.regulator.headers
+    )
     assert csv_export.status_code == 200 and csv_export.content.count(b"\n") == 5

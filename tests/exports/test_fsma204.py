@@ -31,12 +31,18 @@ def season(farm):
     orchard = grow(farm)
     farm.event(orchard.grower, orchard.field_lot, "observation", {"note": "果面光洁"}, "2008-10-21T08:00:00+08:00")
     shipped = farm.event(
-        orchard.grower, orchard.packed_lot, "shipping",
-        {"to": "北京新发地市场", "carrier": "顺丰", "tracking": "SF1234567890"}, "2008-10-25T10:00:00+08:00",
+        orchard.grower,
+        orchard.packed_lot,
+        "shipping",
+        {"to": "北京新发地市场", "carrier": "顺丰", "tracking": "SF1234567890"},
+        "2008-10-25T10:00:00+08:00",
     )
     received = farm.event(
-        orchard.grower, orchard.packed_lot, "receiving",
-        {"from": "洛川县果品合作社", "quantity": 20, "unit": "box"}, RECEIVED_AT,
+        orchard.grower,
+        orchard.packed_lot,
+        "receiving",
+        {"from": "洛川县果品合作社", "quantity": 20, "unit": "box"},
+        RECEIVED_AT,
     )
     recall(farm, orchard, orchard.field_lot)
     return orchard, shipped, received
@@ -44,7 +50,7 @@ def season(farm):
 
 def _by_name(row: list[str]) -> dict[str, str]:
     assert len(row) == len(COLUMNS)
-    return dict(zip(COLUMNS, row))
+    return dict(zip(COLUMNS, row, strict=True))
 
 
 @pytest.mark.parametrize("backend", BOTH_DATABASES, indirect=True)
@@ -55,14 +61,23 @@ def test_one_row_per_cte_with_its_key_data_elements(services, season) -> None:
 
     # Lot creation without inputs, planting, pesticide, observation, inspection and recall are not CTEs.
     assert [r["Critical Tracking Event (CTE)"] for r in rows] == [
-        "Harvesting", "Transformation", "Initial Packing", "Shipping", "Shipping", "Receiving",
+        "Harvesting",
+        "Transformation",
+        "Initial Packing",
+        "Shipping",
+        "Shipping",
+        "Receiving",
     ]
     harvest, transformation, packing, shipping, waybill, receiving = rows
     harvest_date = datetime.fromisoformat(orchard.harvested_at).date().isoformat()
 
     assert harvest["21 CFR Section"] == "21 CFR 1.1325(a)"
     assert harvest["Traceability Lot Code (TLC)"] == orchard.field_lot
-    assert (harvest["Commodity"], harvest["Variety"], harvest["Product Description"]) == ("苹果", "红富士", "苹果 红富士")
+    assert (harvest["Commodity"], harvest["Variety"], harvest["Product Description"]) == (
+        "苹果",
+        "红富士",
+        "苹果 红富士",
+    )
     assert (harvest["Quantity"], harvest["Unit of Measure"]) == ("1200", "jin (0.5 kg)")
     assert harvest["Event Date"] == harvest["Harvest Date"] == harvest_date
     assert harvest["Event Time"] == datetime.fromisoformat(orchard.harvested_at).isoformat()
@@ -119,12 +134,21 @@ def test_packing_of_a_lot_made_from_a_derived_lot_names_the_original_harvest(ser
     mixed = farm.batch(
         orchard.grower, "苹果混装", inputs=[{"lot": orchard.packed_lot, "quantity": 100, "unit": "jin"}]
     )["lot"]
-    farm.event(orchard.grower, mixed, "packing", {"quantity": 100, "unit": "jin", "package_count": 5}, "2008-10-27T09:00:00+08:00")
+    farm.event(
+        orchard.grower,
+        mixed,
+        "packing",
+        {"quantity": 100, "unit": "jin", "package_count": 5},
+        "2008-10-27T09:00:00+08:00",
+    )
     with services.sessions() as session:
         rows = [_by_name(r) for r in fsma_rows(exported(session, lot=mixed))]
 
     packing = rows[-1]
-    assert (packing["Critical Tracking Event (CTE)"], packing["Traceability Lot Code (TLC)"]) == ("Initial Packing", mixed)
+    assert (packing["Critical Tracking Event (CTE)"], packing["Traceability Lot Code (TLC)"]) == (
+        "Initial Packing",
+        mixed,
+    )
     assert packing["Harvest Date"] == datetime.fromisoformat(orchard.harvested_at).date().isoformat()
     assert "后山果园" in packing["Harvest Field or Growing Area"]
     assert packing["Variety"] == ""
@@ -164,7 +188,7 @@ def test_csv_and_xlsx_hold_the_same_rows_and_chinese_text(services, season, tmp_
     assert sheet.freeze_panes == "A2"
     assert all(cell.font.bold for cell in sheet[1])
     assert sheet.auto_filter.ref == f"A1:AA{len(rows)}"
-    harvest = dict(zip(COLUMNS, next(sheet.iter_rows(min_row=2, max_row=2, values_only=True))))
+    harvest = dict(zip(COLUMNS, next(sheet.iter_rows(min_row=2, max_row=2, values_only=True)), strict=True))
     assert harvest["Quantity"] == 1200  # a number, so the column sorts by value
     assert isinstance(harvest["Event Date"], datetime)
 
@@ -178,9 +202,9 @@ def test_hostile_grower_strings_stay_text(services, farm, tmp_path) -> None:
         write_xlsx(exported(session), tmp_path / "hostile.xlsx")
     assert raw[0]["Location Description"].startswith(HOSTILE_NAME)
 
-    parsed = [dict(zip(COLUMNS, r)) for r in _csv_rows(data)[1:]]
+    parsed = [dict(zip(COLUMNS, r, strict=True)) for r in _csv_rows(data)[1:]]
     sheet, rows = _xlsx_rows(tmp_path / "hostile.xlsx")
-    assert [dict(zip(COLUMNS, r)) for r in rows[1:]] == parsed
+    assert [dict(zip(COLUMNS, r, strict=True)) for r in rows[1:]] == parsed
     harvest, receiving = parsed[0], parsed[-1]
     assert harvest["Location Description"] == "'" + raw[0]["Location Description"]
     assert harvest["Variety"] == "'@SUM(1+1)"
@@ -219,11 +243,11 @@ def test_csv_streams_before_the_records_end(services, season) -> None:
         assert taken == []  # the header goes out before a single record is read
         assert b"".join(chunks).count(b"\r\n") == 6
 
-    taken = []
-    endless = csv_chunks(_endless_shipments(taken))
+    shipped: list[int] = []
+    endless = csv_chunks(_endless_shipments(shipped))
     next(endless)
     body = next(endless)
     assert len(body) >= 64 * 1024
-    assert len(taken) < 1000  # rows go out in chunks while records still come
+    assert len(shipped) < 1000  # rows go out in chunks while records still come
     rows = list(itertools.islice(fsma_rows(_endless_shipments([])), 3))
     assert [r[COLUMNS.index("Event Date")] for r in rows] == [date(2026, 9, 20).isoformat()] * 3

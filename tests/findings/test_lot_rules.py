@@ -84,7 +84,11 @@ def test_packing_more_than_was_harvested_is_flagged(farm):
     assert anomalies(farm, regulator) == []
     second = farm.event(grower, lot, "packing", {"quantity": 250, "unit": "kg", "package_count": 25})
     [found] = anomalies(farm, regulator, code="quantity_exceeds_harvest")
-    assert found["index"] == second["index"] and "550 kg packed from lot" in found["message"] and "only 500 kg" in found["message"]
+    assert (
+        found["index"] == second["index"]
+        and "550 kg packed from lot" in found["message"]
+        and "only 500 kg" in found["message"]
+    )
 
 
 def test_taking_more_into_derived_lots_than_was_harvested_is_flagged(farm):
@@ -110,7 +114,9 @@ def test_boxes_are_not_weighed_against_kilograms(farm):
 def test_photo_warnings_of_records_are_anomalies_too(farm, gps_photo_bytes):
     grower, other, regulator = farm.grower(), farm.grower(), farm.regulator()
     sha = farm.photo(grower, gps_photo_bytes)
-    farm.event(grower, farm.batch(grower)["lot"], "harvest", {"quantity": 5, "unit": "kg"}, "2026-09-18T09:00:00+08:00", [sha])
+    farm.event(
+        grower, farm.batch(grower)["lot"], "harvest", {"quantity": 5, "unit": "kg"}, "2026-09-18T09:00:00+08:00", [sha]
+    )
     farm.photo(other, gps_photo_bytes)  # the same bytes, cited again by another grower
     lot = farm.batch(other)["lot"]
     farm.event(other, lot, "harvest", {"quantity": 5, "unit": "kg"}, "2026-09-18T09:00:00+08:00", [sha])
@@ -129,7 +135,7 @@ def test_filters_and_pages(farm, services):
     growers = [farm.grower(), farm.grower()]
     regulator = farm.regulator()
     lots = [farm.batch(g)["lot"] for g in growers]
-    for grower, lot in zip(growers, lots):
+    for grower, lot in zip(growers, lots, strict=True):
         for day in range(1, 4):
             farm.event(grower, lot, "observation", {"note": "late"}, f"2026-08-0{day}T08:00:00+08:00")
     assert len(anomalies(farm, regulator)) == 6
@@ -144,10 +150,17 @@ def test_filters_and_pages(farm, services):
     assert anomalies(farm, regulator, to=recorded) == []
 
 
-@pytest.mark.parametrize("params, status", [
-    ({"code": "nonsense"}, 422), ({"lot": "lower"}, 422), ({"from": "yesterday"}, 422),
-    ({"from": "2026-09-01T00:00:00"}, 422), ({"limit": 0}, 422), ({"after": -1}, 422),
-])
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [
+        ({"code": "nonsense"}, 422),
+        ({"lot": "lower"}, 422),
+        ({"from": "yesterday"}, 422),
+        ({"from": "2026-09-01T00:00:00"}, 422),
+        ({"limit": 0}, 422),
+        ({"after": -1}, 422),
+    ],
+)
 def test_bad_filters_say_what_is_wrong(farm, params, status):
     response = farm.client.get("/api/v1/audit/anomalies", params=params, headers=farm.regulator().headers)
     assert response.status_code == status and response.json()["error"]["message"]
@@ -192,10 +205,14 @@ def test_a_regulators_late_lab_result_is_not_the_growers_backdated_record(farm):
 
 
 def test_one_lot_taking_twice_from_the_same_source_is_counted_whole(farm):
-    grower, regulator = farm.grower(), farm.regulator()
+    grower = farm.grower()
     field = farm.batch(grower)["lot"]
     farm.event(grower, field, "harvest", {"quantity": 10, "unit": "kg"})
-    made = farm.batch(grower, "礼盒", inputs=[{"lot": field, "quantity": 6, "unit": "kg"}, {"lot": field, "quantity": 6, "unit": "kg"}])
+    made = farm.batch(
+        grower,
+        "礼盒",
+        inputs=[{"lot": field, "quantity": 6, "unit": "kg"}, {"lot": field, "quantity": 6, "unit": "kg"}],
+    )
     assert [w["code"] for w in made["warnings"]] == ["quantity_exceeds_harvest"]
 
 

@@ -26,7 +26,9 @@ def go_check(payload: dict, tmp_path: Path) -> subprocess.CompletedProcess:
             pytest.fail(message)
         pytest.skip(message)
     env = {**os.environ, "GO111MODULE": "off", "GOPATH": GOPATH, "GOCACHE": str(tmp_path / "gocache"), "GOFLAGS": ""}
-    return subprocess.run([go, "run", str(GOCHECK)], input=json.dumps(payload), env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [go, "run", str(GOCHECK)], input=json.dumps(payload), env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_go_verifies_checkpoints_and_proofs(farm, client, tmp_path):
@@ -34,20 +36,28 @@ def test_go_verifies_checkpoints_and_proofs(farm, client, tmp_path):
     lot = farm.batch(grower)["lot"]
     for i in range(9):
         farm.harvest(grower, lot, 100 + i)
-    entries = [base64.b64decode(e) for e in client.get("/log/entries", params={"start": 0, "end": 100}).json()["entries"]]
+    entries = [
+        base64.b64decode(e) for e in client.get("/log/entries", params={"start": 0, "end": 100}).json()["entries"]
+    ]
     size = len(entries)
     leaves = [leaf_hash(e) for e in entries]
     payload = {
         "vkey": client.get("/log/key").text,
         "checkpoint": client.get("/log/checkpoint").text,
         "inclusion": [
-            {"index": i, "entry": base64.b64encode(entries[i]).decode(),
-             "proof": client.get("/log/proof/inclusion", params={"index": i, "size": size}).json()["proof"]}
+            {
+                "index": i,
+                "entry": base64.b64encode(entries[i]).decode(),
+                "proof": client.get("/log/proof/inclusion", params={"index": i, "size": size}).json()["proof"],
+            }
             for i in range(size)
         ],
         "consistency": [
-            {"old": m, "old_root": base64.b64encode(root_hash(leaves[:m])).decode(),
-             "proof": client.get("/log/proof/consistency", params={"old": m, "new": size}).json()["proof"]}
+            {
+                "old": m,
+                "old_root": base64.b64encode(root_hash(leaves[:m])).decode(),
+                "proof": client.get("/log/proof/consistency", params={"old": m, "new": size}).json()["proof"],
+            }
             for m in range(1, size + 1)
         ],
     }

@@ -34,7 +34,10 @@ def test_eight_writers_through_three_processes_keep_the_log_dense_and_chains_unb
         with httpx.Client(base_url=servers[0].url, timeout=60) as client:
             grower = client.post("/api/v1/growers", json={"name": "王秀英", "region": "洛川县"}, headers=admin).json()
             headers = {"Authorization": f"Bearer {grower['token']}"}
-            lots = [client.post("/api/v1/batches", json={"product": p}, headers=headers).json()["lot"] for p in ("苹果", "梨")]
+            lots = [
+                client.post("/api/v1/batches", json={"product": p}, headers=headers).json()["lot"]
+                for p in ("苹果", "梨")
+            ]
 
         def writer(number: int) -> list[dict]:
             server = servers[number % len(servers)]
@@ -42,7 +45,11 @@ def test_eight_writers_through_three_processes_keep_the_log_dense_and_chains_unb
             with httpx.Client(base_url=server.url, timeout=60) as client:
                 for i in range(APPENDS_PER_WRITER):
                     lot = lots[(number + i) % 2]
-                    body = {"type": "observation", "occurred_at": "2026-09-18T09:00:00+08:00", "data": {"note": f"writer {number} #{i}"}}
+                    body = {
+                        "type": "observation",
+                        "occurred_at": "2026-09-18T09:00:00+08:00",
+                        "data": {"note": f"writer {number} #{i}"},
+                    }
                     response = client.post(f"/api/v1/batches/{lot}/events", json=body, headers=headers)
                     assert response.status_code == 201, response.text
                     acknowledged.append({**response.json(), "lot": lot})

@@ -111,7 +111,7 @@ def test_a_proof_reads_only_log_n_stored_hashes(farm, services):
         try:
             for index in (0, 77, size - 1):
                 statements.clear()
-                _, proof = log.inclusion_proof(session, index, size)
+                log.inclusion_proof(session, index, size)
                 node_reads = [p for s, p in statements if "log_nodes" in s]
                 assert len(node_reads) == 1
                 assert len(_flatten(node_reads[0])) <= 2 * math.ceil(math.log2(size)) + 1
@@ -125,11 +125,8 @@ def test_a_proof_reads_only_log_n_stored_hashes(farm, services):
 
 
 def _flatten(parameters) -> list:
-    if isinstance(parameters, dict):
-        values = list(parameters.values())
-    else:
-        values = list(parameters)
-    flat = []
+    values = list(parameters.values()) if isinstance(parameters, dict) else list(parameters)
+    flat: list = []
     for value in values:
         flat.extend(value if isinstance(value, (list, tuple)) else [value])
     return flat

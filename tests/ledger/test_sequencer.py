@@ -21,7 +21,9 @@ def test_idempotency_key_makes_a_retry_return_the_first_answer(farm, client):
     assert again.headers["Idempotent-Replayed"] == "true"
     assert len(client.get(f"/api/v1/batches/{lot}").json()["records"]) == 2
     # The same key for a different request is a mistake, not a replay.
-    changed = client.post(f"/api/v1/batches/{lot}/events", json={**body, "data": {"quantity": 4, "unit": "box"}}, headers=headers)
+    changed = client.post(
+        f"/api/v1/batches/{lot}/events", json={**body, "data": {"quantity": 4, "unit": "box"}}, headers=headers
+    )
     assert changed.status_code == 422 and changed.json()["error"]["code"] == "idempotency_key_reused"
 
 

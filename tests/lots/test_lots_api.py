@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from tests.conftest import BOTH_DATABASES
@@ -17,7 +19,9 @@ def test_grower_creates_a_lot_and_logs_its_season(farm, client):
     assert len(lot) == 10 and lot.isalnum() and lot.upper() == lot
 
     farm.event(grower, lot, "planting", {"method": "嫁接苗"}, "2026-03-20T08:00:00+08:00")
-    farm.event(grower, lot, "input", {"product": "阿维菌素", "kind": "pesticide", "phi_days": 14}, "2026-08-20T08:00:00+08:00")
+    farm.event(
+        grower, lot, "input", {"product": "阿维菌素", "kind": "pesticide", "phi_days": 14}, "2026-08-20T08:00:00+08:00"
+    )
     harvest = farm.harvest(grower, lot, 1200, "jin")
     assert harvest["seq"] == 3 and harvest["warnings"] == []
 
@@ -28,14 +32,16 @@ def test_grower_creates_a_lot_and_logs_its_season(farm, client):
     assert [p["seq"] for p in payloads] == [0, 1, 2, 3]
     assert payloads[3]["data"] == {"quantity": 1200, "unit": "jin"}
     # Each record links to the leaf hash of the one before it.
-    for before, after in zip(shown["records"], shown["records"][1:]):
+    for before, after in itertools.pairwise(shown["records"]):
         assert after["record"]["payload"]["prev"] == before["leaf_hash"]
 
 
 def test_packed_lot_names_the_lots_it_came_from(farm, client):
     grower = farm.grower()
     field = farm.batch(grower)["lot"]
-    packed = farm.batch(grower, product="苹果礼盒", gtin="6901234567892", inputs=[{"lot": field, "quantity": 200, "unit": "jin"}])
+    packed = farm.batch(
+        grower, product="苹果礼盒", gtin="6901234567892", inputs=[{"lot": field, "quantity": 200, "unit": "jin"}]
+    )
     shown = client.get(f"/api/v1/batches/{packed['lot']}").json()
     assert shown["inputs"] == [{"lot": field, "quantity": 200, "unit": "jin"}]
     assert shown["gtin"] == "06901234567892"
@@ -70,7 +76,11 @@ def test_a_pesticide_needs_its_pre_harvest_interval(farm, client):
     lot = farm.batch(grower)["lot"]
     response = client.post(
         f"/api/v1/batches/{lot}/events",
-        json={"type": "input", "occurred_at": "2026-09-18T09:00:00+08:00", "data": {"product": "吡虫啉", "kind": "pesticide"}},
+        json={
+            "type": "input",
+            "occurred_at": "2026-09-18T09:00:00+08:00",
+            "data": {"product": "吡虫啉", "kind": "pesticide"},
+        },
         headers=grower.headers,
     )
     assert response.status_code == 422
@@ -82,12 +92,41 @@ def test_a_pesticide_needs_its_pre_harvest_interval(farm, client):
     [
         ({"type": "pruning", "occurred_at": "2026-09-18T09:00:00+08:00", "data": {}}, 422, "invalid"),
         ({"type": "harvest", "occurred_at": "2026-09-18 09:00", "data": {"quantity": 1, "unit": "kg"}}, 422, "invalid"),
-        ({"type": "harvest", "occurred_at": "2026-09-18T09:00:00", "data": {"quantity": 1, "unit": "kg"}}, 422, "invalid"),
-        ({"type": "harvest", "occurred_at": "2026-02-30T09:00:00+08:00", "data": {"quantity": 1, "unit": "kg"}}, 422, "invalid"),
-        ({"type": "harvest", "occurred_at": "2027-09-18T09:00:00+08:00", "data": {"quantity": 1, "unit": "kg"}}, 422, "future_time"),
-        ({"type": "observation", "occurred_at": "2026-09-18T09:00:00+08:00", "data": {"note": "a\u0000b"}}, 422, "invalid"),
-        ({"type": "observation", "occurred_at": "2026-09-18T09:00:00+08:00", "data": {"note": "x" * 2001}}, 422, "invalid"),
-        ({"type": "observation", "occurred_at": "2026-09-18T09:00:00+08:00", "data": {"note": "ok"}, "evidence": ["a" * 64]}, 422, "unknown_photo"),
+        (
+            {"type": "harvest", "occurred_at": "2026-09-18T09:00:00", "data": {"quantity": 1, "unit": "kg"}},
+            422,
+            "invalid",
+        ),
+        (
+            {"type": "harvest", "occurred_at": "2026-02-30T09:00:00+08:00", "data": {"quantity": 1, "unit": "kg"}},
+            422,
+            "invalid",
+        ),
+        (
+            {"type": "harvest", "occurred_at": "2027-09-18T09:00:00+08:00", "data": {"quantity": 1, "unit": "kg"}},
+            422,
+            "future_time",
+        ),
+        (
+            {"type": "observation", "occurred_at": "2026-09-18T09:00:00+08:00", "data": {"note": "a\u0000b"}},
+            422,
+            "invalid",
+        ),
+        (
+            {"type": "observation", "occurred_at": "2026-09-18T09:00:00+08:00", "data": {"note": "x" * 2001}},
+            422,
+            "invalid",
+        ),
+        (
+            {
+                "type": "observation",
+                "occurred_at": "2026-09-18T09:00:00+08:00",
+                "data": {"note": "ok"},
+                "evidence": ["a" * 64],
+            },
+            422,
+            "unknown_photo",
+        ),
         ([1, 2], 422, "invalid"),
     ],
 )
@@ -110,6 +149,8 @@ def test_another_growers_plot_cannot_be_used(farm):
 
 def test_wrong_gtin_check_digit_is_explained(farm):
     grower = farm.grower()
-    response = farm.client.post("/api/v1/batches", json={"product": "苹果", "gtin": "6901234567891"}, headers=grower.headers)
+    response = farm.client.post(
+        "/api/v1/batches", json={"product": "苹果", "gtin": "6901234567891"}, headers=grower.headers
+    )
     assert response.status_code == 422
     assert "check digit" in response.json()["error"]["message"]

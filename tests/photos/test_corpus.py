@@ -88,7 +88,9 @@ def test_public_copies_are_small_jpegs_without_metadata(
             assert not {"exif", "icc_profile", "xmp", "comment", "photoshop", "adobe"} & set(image.info)
             assert max(image.size) <= min(side, max(original.width, original.height))
             # Upright: the copy has the upright photo's shape, up to rounding.
-            assert abs(image.width * original.height - image.height * original.width) <= original.width + original.height
+            assert (
+                abs(image.width * original.height - image.height * original.width) <= original.width + original.height
+            )
 
 
 def test_phone_photos_get_a_full_size_display_copy(copies: dict[str, tuple[bytes, bytes]]) -> None:

@@ -92,7 +92,12 @@ def short(tag: int, value: int) -> Entry:
 
 
 def rationals(tag: int, *pairs: tuple[int, int], signed: bool = False) -> Entry:
-    return tag, SRATIONAL if signed else RATIONAL, len(pairs), b"".join(struct.pack(">ii" if signed else ">II", *p) for p in pairs)
+    return (
+        tag,
+        SRATIONAL if signed else RATIONAL,
+        len(pairs),
+        b"".join(struct.pack(">ii" if signed else ">II", *p) for p in pairs),
+    )
 
 
 def directory(entries: list[Entry], start: int) -> bytes:
@@ -127,7 +132,13 @@ def photo(block: bytes, kind: str = "JPEG") -> bytes:
     return out.getvalue()
 
 
-def gps(lat: list[tuple[int, int]], lat_ref: str | None, lon: list[tuple[int, int]], lon_ref: str | None, signed: bool = False) -> PhotoMetadata:
+def gps(
+    lat: list[tuple[int, int]],
+    lat_ref: str | None,
+    lon: list[tuple[int, int]],
+    lon_ref: str | None,
+    signed: bool = False,
+) -> PhotoMetadata:
     entries = [rationals(LAT, *lat, signed=signed), rationals(LON, *lon, signed=signed)]
     entries += [text(LAT_REF, lat_ref)] if lat_ref is not None else []
     entries += [text(LON_REF, lon_ref)] if lon_ref is not None else []
@@ -191,20 +202,40 @@ NEWFOUNDLAND = timezone(-timedelta(hours=3, minutes=30))
 @pytest.mark.parametrize(
     ("entries", "taken_at"),
     [
-        ([text(ORIGINAL, "2026:09:18 09:30:00"), text(OFFSET_ORIGINAL, "+08:00")], datetime(2026, 9, 18, 9, 30, tzinfo=CHINA)),
+        (
+            [text(ORIGINAL, "2026:09:18 09:30:00"), text(OFFSET_ORIGINAL, "+08:00")],
+            datetime(2026, 9, 18, 9, 30, tzinfo=CHINA),
+        ),
         ([text(ORIGINAL, "2026:09:18 09:30:00"), text(OFFSET, "+08:00")], datetime(2026, 9, 18, 9, 30, tzinfo=CHINA)),
-        ([text(ORIGINAL, "2026:09:18 09:30:00"), text(OFFSET_ORIGINAL, "-03:30")], datetime(2026, 9, 18, 9, 30, tzinfo=NEWFOUNDLAND)),
+        (
+            [text(ORIGINAL, "2026:09:18 09:30:00"), text(OFFSET_ORIGINAL, "-03:30")],
+            datetime(2026, 9, 18, 9, 30, tzinfo=NEWFOUNDLAND),
+        ),
         ([text(ORIGINAL, "2026:09:18 09:30:00")], datetime(2026, 9, 18, 9, 30)),
         ([text(ORIGINAL, "2026:09:18 09:30:00"), text(OFFSET_ORIGINAL, "+25:00")], datetime(2026, 9, 18, 9, 30)),
         ([text(ORIGINAL, "2026:09:18 09:30:00"), text(OFFSET_ORIGINAL, "   :  ")], datetime(2026, 9, 18, 9, 30)),
         (
-            [text(ORIGINAL, "0000:00:00 00:00:00"), text(DIGITIZED, "2026:09:18 09:31:00"), text(OFFSET_DIGITIZED, "+08:00")],
+            [
+                text(ORIGINAL, "0000:00:00 00:00:00"),
+                text(DIGITIZED, "2026:09:18 09:31:00"),
+                text(OFFSET_DIGITIZED, "+08:00"),
+            ],
             datetime(2026, 9, 18, 9, 31, tzinfo=CHINA),
         ),
         ([text(ORIGINAL, "    :  :     :  :  ")], None),
         ([text(ORIGINAL, "2026:02:30 09:30:00")], None),
     ],
-    ids=["offset original", "offset", "negative half hour", "naive", "impossible offset", "blank offset", "digitized", "blank", "30 February"],
+    ids=[
+        "offset original",
+        "offset",
+        "negative half hour",
+        "naive",
+        "impossible offset",
+        "blank offset",
+        "digitized",
+        "blank",
+        "30 February",
+    ],
 )
 def test_capture_time(entries: list[Entry], taken_at: datetime | None) -> None:
     assert capture(*entries) == taken_at
@@ -241,9 +272,20 @@ def test_orientation(value: int, orientation: int | None) -> None:
 EVERYTHING = exif(
     ifd0=[text(MAKE, "HUAWEI"), text(MODEL, "P30")],
     exif_ifd=[text(ORIGINAL, "2026:09:18 09:30:00"), text(OFFSET_ORIGINAL, "+08:00")],
-    gps=[text(LAT_REF, "N"), rationals(LAT, (35, 1), (45, 1), (4356, 100)), text(LON_REF, "E"), rationals(LON, (109, 1), (25, 1), (3036, 100))],
+    gps=[
+        text(LAT_REF, "N"),
+        rationals(LAT, (35, 1), (45, 1), (4356, 100)),
+        text(LON_REF, "E"),
+        rationals(LON, (109, 1), (25, 1), (3036, 100)),
+    ],
 )
-EVERYTHING_JSON = {"taken_at": "2026-09-18T09:30:00+08:00", "lat": 35.7621, "lon": 109.4251, "make": "HUAWEI", "model": "P30"}
+EVERYTHING_JSON = {
+    "taken_at": "2026-09-18T09:30:00+08:00",
+    "lat": 35.7621,
+    "lon": 109.4251,
+    "make": "HUAWEI",
+    "model": "P30",
+}
 
 
 @pytest.mark.parametrize("kind", ["JPEG", "PNG", "WEBP", "HEIF"])
@@ -253,7 +295,10 @@ def test_each_photo_type_carries_its_exif(kind: str) -> None:
 
 def test_as_json_leaves_out_what_is_absent() -> None:
     assert PhotoMetadata().as_json() == {}
-    assert PhotoMetadata(taken_at=datetime(2026, 9, 18, 9, 30), make="Jolla").as_json() == {"taken_at": "2026-09-18T09:30:00", "make": "Jolla"}
+    assert PhotoMetadata(taken_at=datetime(2026, 9, 18, 9, 30), make="Jolla").as_json() == {
+        "taken_at": "2026-09-18T09:30:00",
+        "make": "Jolla",
+    }
 
 
 def chained_directories(size: int) -> bytes:

@@ -21,7 +21,13 @@ SMALL = (
     if CORPUS is not None
     else [GPS_PHOTO]
 )
-SIGNATURES = [b"", b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"RIFF\x00\x10\x00\x00WEBPVP8X", b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic"]
+SIGNATURES = [
+    b"",
+    b"\xff\xd8\xff",
+    b"\x89PNG\r\n\x1a\n",
+    b"RIFF\x00\x10\x00\x00WEBPVP8X",
+    b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic",
+]
 # Headers and EXIF sit in the first few kilobytes: that is where changes find the parsers' corners.
 HEAD = 8192
 
@@ -57,10 +63,13 @@ def photo_bytes(draw: st.DrawFn) -> bytes:
 @given(photo_bytes())
 def test_any_bytes_get_a_photo_or_a_clear_refusal(data: bytes) -> None:
     assert isinstance(read_metadata(data).as_json(), dict)
+    refused: DomainError | None = None
     try:
         opened = open_image(data)
     except DomainError as error:
-        assert status_of(error) in (413, 415, 422)
+        refused = error
+    if refused is not None:
+        assert status_of(refused) in (413, 415, 422)
         return
     display, thumbnail = public_copies(opened)
     assert display.startswith(b"\xff\xd8\xff") and thumbnail.startswith(b"\xff\xd8\xff")

@@ -75,7 +75,12 @@ def png_declaring(width: int, height: int) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 4096)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 4096))
+        + chunk(b"IEND", b"")
+    )
 
 
 def jpeg_declaring(width: int, height: int) -> bytes:
@@ -196,7 +201,10 @@ def encode(image: Image.Image, kind: str, **save) -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.parametrize(("kind", "media_type"), [("JPEG", "image/jpeg"), ("PNG", "image/png"), ("WEBP", "image/webp"), ("HEIF", "image/heic")])
+@pytest.mark.parametrize(
+    ("kind", "media_type"),
+    [("JPEG", "image/jpeg"), ("PNG", "image/png"), ("WEBP", "image/webp"), ("HEIF", "image/heic")],
+)
 def test_each_accepted_type_opens(kind: str, media_type: str) -> None:
     picture = Image.open(io.BytesIO(GPS_PHOTO.read_bytes()))
     opened = open_image(encode(picture, kind, quality=80))
@@ -282,7 +290,11 @@ def test_a_display_p3_photo_is_shown_in_srgb() -> None:
 
 def test_colour_profiles_are_applied_then_dropped_and_a_broken_one_is_ignored() -> None:
     srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    for profile in (srgb, b"not an ICC profile" * 10, ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()):
+    for profile in (
+        srgb,
+        b"not an ICC profile" * 10,
+        ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes(),
+    ):
         opened = open_image(jpeg(icc_profile=profile))
         assert not opened.image.info
         display = Image.open(io.BytesIO(public_copies(opened)[0]))

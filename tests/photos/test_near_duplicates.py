@@ -54,7 +54,9 @@ COPIES: dict[str, Callable[[Image.Image], bytes]] = {
     "JPEG quality 50": lambda image: _jpeg(image, 50),
     "JPEG quality 60": lambda image: _jpeg(image, 60),
     "JPEG quality 70": lambda image: _jpeg(image, 70),
-    "half size": lambda image: _jpeg(image.resize((max(1, image.width // 2), max(1, image.height // 2)), Image.Resampling.LANCZOS)),
+    "half size": lambda image: _jpeg(
+        image.resize((max(1, image.width // 2), max(1, image.height // 2)), Image.Resampling.LANCZOS)
+    ),
     "5% off each edge": _cropped(0.05, 0.05, 0.05, 0.05),
     "8% off the left": _cropped(0.08, 0, 0, 0),
     "8% off the top": _cropped(0, 0.08, 0, 0),
@@ -76,11 +78,15 @@ def test_featureless_pictures(opened: dict[str, OpenedImage]) -> None:
 
 
 @pytest.mark.parametrize("name", [name for name in PHOTOS if name not in FEATURELESS])
-def test_copies_of_a_photo_are_near_duplicates(name: str, hashes: dict[str, str], copies: dict[str, tuple[bytes, bytes]]) -> None:
+def test_copies_of_a_photo_are_near_duplicates(
+    name: str, hashes: dict[str, str], copies: dict[str, tuple[bytes, bytes]]
+) -> None:
     display, thumbnail = copies[name]
     source = Image.open(io.BytesIO(display))
     source.thumbnail((640, 640))
-    made = {"public display copy": display, "public thumbnail": thumbnail} | {how: copy(source) for how, copy in COPIES.items()}
+    made = {"public display copy": display, "public thumbnail": thumbnail} | {
+        how: copy(source) for how, copy in COPIES.items()
+    }
     distances = {how: hash_distance(hashes[name], perceptual_hash(open_image(data))) for how, data in made.items()}
     assert max(distances.values()) <= NEAR_DUPLICATE_DISTANCE, distances
 
@@ -112,5 +118,5 @@ def test_the_hash_depends_on_the_picture_only(opened: dict[str, OpenedImage]) ->
 
 @pytest.mark.parametrize("bad", ["", "zz", "0" * 31, "g" * 512])
 def test_a_malformed_hash_is_a_value_error(bad: str, hashes: dict[str, str]) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="perceptual hash"):
         hash_distance(hashes["jpg/gps/DSCN0010.jpg"], bad)

@@ -67,7 +67,9 @@ def test_public_copies_are_upright_small_and_carry_no_metadata(farm, client, gps
         assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
         assert response.headers["x-content-type-options"] == "nosniff"
         assert max(Image.open(io.BytesIO(response.content)).size) <= limit
-        assert not any(tag.startswith("GPS") for tag in exifread.process_file(io.BytesIO(response.content), details=False))
+        assert not any(
+            tag.startswith("GPS") for tag in exifread.process_file(io.BytesIO(response.content), details=False)
+        )
         assert b"Exif" not in response.content[:200] and b"NIKON" not in response.content
     assert client.get(f"/p/{'0' * 64}.jpg").status_code == 404
     assert client.get("/p/not-a-hash.jpg").status_code in (404, 422)
@@ -174,7 +176,9 @@ def test_a_photo_without_metadata_is_only_informational(farm, client):
     lot = farm.batch(grower, plot_id=farm.plot(grower))["lot"]
     uploaded = upload(client, grower, jpeg())
     assert codes(uploaded) == ["exif_missing"]
-    assert codes(cite(client, grower, lot, [uploaded.json()["sha256"]], "2026-09-18T09:00:00+08:00")) == ["exif_missing"]
+    assert codes(cite(client, grower, lot, [uploaded.json()["sha256"]], "2026-09-18T09:00:00+08:00")) == [
+        "exif_missing"
+    ]
 
 
 @both_databases

@@ -27,7 +27,11 @@ def server(tmp_path_factory):
 def token(server) -> str:
     import httpx
 
-    response = httpx.post(f"{server.url}/api/v1/growers", json={"name": "王", "region": "洛川"}, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    response = httpx.post(
+        f"{server.url}/api/v1/growers",
+        json={"name": "王", "region": "洛川"},
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+    )
     return response.json()["token"]
 
 
@@ -35,7 +39,7 @@ def post_streaming(server, token: str, declared_length: int | None) -> tuple[int
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
     boundary = "suyuanboundary"
     head = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.jpg\"\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.jpg"\r\n'
         "Content-Type: image/jpeg\r\n\r\n"
     ).encode()
     connection.putrequest("POST", "/api/v1/photos")

@@ -43,13 +43,13 @@ def png_image(url: str, box_size: int = 8) -> PIL.Image.Image:
 
 def svg_modules(svg: ET.Element) -> list[list[bool]]:
     """The SVG's grid of modules, quiet zone included: a square is dark where the path covers it."""
-    x, y, side, height = (int(n) for n in svg.get("viewBox").split())
+    x, y, side, height = (int(n) for n in svg.get("viewBox", "").split())
     assert (x, y) == (0, 0) and side == height
     background, path = list(svg)
     assert background.tag == f"{SVG}rect" and background.get("fill") == "#fff"
     assert (background.get("width"), background.get("height")) == (str(side), str(side))
     assert path.tag == f"{SVG}path" and path.get("fill") == "#000"
-    d = path.get("d")
+    d = path.get("d", "")
     squares = [match.groups() for match in SQUARE.finditer(d)]
     assert "".join(match.group() for match in SQUARE.finditer(d)) == d, "the path is only unit squares"
     grid = [[False] * side for _ in range(side)]
@@ -127,7 +127,8 @@ def test_any_lot_url_reads_back_exactly(url: str) -> None:
 @pytest.mark.parametrize("box_size", [1, 8])
 def test_png_has_a_quiet_zone_of_four_modules_on_each_side(box_size: int) -> None:
     image = png_image(URLS[1], box_size=box_size).convert("L")
-    assert {value for _, value in image.getcolors()} == {0, 255}, "black on white, nothing between"
+    colours = image.getcolors()
+    assert colours is not None and {value for _, value in colours} == {0, 255}, "black on white, nothing between"
     quiet = 4 * box_size
     width, height = image.size
     # Every pixel outside the symbol is white, and the finder patterns reach its edges on each side.

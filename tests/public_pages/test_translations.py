@@ -20,8 +20,10 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 def extracted() -> set:
     # Findings are written where they are found, and said on pages in the reader's language.
     method_map = [
-        ("public_pages/**.py", "python"), ("public_pages/templates/**.html", "jinja2"),
-        ("traceability/anomalies.py", "python"), ("traceability/photos.py", "python"),
+        ("public_pages/**.py", "python"),
+        ("public_pages/templates/**.html", "jinja2"),
+        ("traceability/anomalies.py", "python"),
+        ("traceability/photos.py", "python"),
     ]
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(ROOT, method_map, keywords=KEYWORDS):

@@ -10,7 +10,9 @@ from tests.orchard import grow, recall
 def test_a_recall_is_signed_by_the_regulator_and_reaches_every_derived_lot(farm, client):
     orchard = grow(farm)
     # Two steps further down: a gift box re-packed into a mixed crate.
-    crate = farm.batch(orchard.grower, "混装果箱", inputs=[{"lot": orchard.packed_lot, "quantity": 5, "unit": "box"}])["lot"]
+    crate = farm.batch(orchard.grower, "混装果箱", inputs=[{"lot": orchard.packed_lot, "quantity": 5, "unit": "box"}])[
+        "lot"
+    ]
     unrelated = grow(farm, grower_name="赵六")
     appended = recall(farm, orchard, orchard.field_lot)
 

@@ -106,7 +106,7 @@ def test_parse_is_strict(body: str, reason: str) -> None:
 def test_constructor_refuses_what_body_cannot_express(
     origin: str, size: int, root: bytes, extensions: tuple[str, ...]
 ) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="checkpoint"):
         Checkpoint(origin, size, root, extensions)
 
 

@@ -7,7 +7,6 @@ from collections.abc import Callable
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from signing_testkit import DETERMINISTIC, THOROUGH
 
 from signing.errors import VerificationError
 from signing.merkle import (
@@ -22,37 +21,57 @@ from signing.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+from tests.signing.signing_testkit import DETERMINISTIC, THOROUGH
 
 # transparency-dev/merkle testonly LeafInputs and RootHashes.
-LEAF_INPUTS = [bytes.fromhex(h) for h in (
-    "", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f",
-)]
-ROOT_HASHES = [bytes.fromhex(h) for h in (
-    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-    "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-    "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
-    "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
-    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-    "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
-    "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
-    "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
-    "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
-)]
+LEAF_INPUTS = [
+    bytes.fromhex(h)
+    for h in (
+        "",
+        "00",
+        "10",
+        "2021",
+        "3031",
+        "40414243",
+        "5051525354555657",
+        "606162636465666768696a6b6c6d6e6f",
+    )
+]
+ROOT_HASHES = [
+    bytes.fromhex(h)
+    for h in (
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+        "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+        "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+        "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+        "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+        "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+        "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
+    )
+]
 # RFC 9162 §2.1.5's names for the nodes of the 7-leaf example tree (§3.8).
-a, b, c, d, e, f, j = (bytes.fromhex(h) for h in (
-    "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-    "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
-    "0298d122906dcfc10892cb53a73992fc5b9f493ea4c9badb27b791b4127a7fe7",
-    "07506a85fd9dd2f120eb694f86011e5bb4662e5c415a62917033d4a9624487e7",
-    "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
-    "4271a26be0d8a84f0bd54c8c302e7cb3a3b5d1fa6780a40bcce2873477dab658",
-    "b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f",
-))
-g, h, i = (bytes.fromhex(x) for x in (
-    "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
-    "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-    "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
-))
+a, b, c, d, e, f, j = (
+    bytes.fromhex(h)
+    for h in (
+        "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+        "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+        "0298d122906dcfc10892cb53a73992fc5b9f493ea4c9badb27b791b4127a7fe7",
+        "07506a85fd9dd2f120eb694f86011e5bb4662e5c415a62917033d4a9624487e7",
+        "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+        "4271a26be0d8a84f0bd54c8c302e7cb3a3b5d1fa6780a40bcce2873477dab658",
+        "b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f",
+    )
+)
+g, h, i = (
+    bytes.fromhex(x)
+    for x in (
+        "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+        "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+        "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+    )
+)
 k = bytes.fromhex("d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7")
 l = bytes.fromhex("837dbb152e9b079010717e84e865da4ebc0fa198a806d59d31bf15accef22d0e")  # noqa: E741
 
@@ -100,9 +119,7 @@ def test_rfc9162_example_paths_and_proofs() -> None:
         verify_consistency(old, 7, proof, ROOT_HASHES[old], root)
 
 
-@pytest.mark.parametrize(
-    ("index", "size"), [(0, 0), (1, 1), (5, 3), (-1, 4)]
-)
+@pytest.mark.parametrize(("index", "size"), [(0, 0), (1, 1), (5, 3), (-1, 4)])
 def test_inclusion_proof_rejects_bad_arguments(index: int, size: int) -> None:
     with pytest.raises(ValueError, match="outside a tree"):
         inclusion_proof(index, size, subtree(LEAVES))
@@ -209,14 +226,14 @@ def _flip_bit(proof: list[bytes], data: st.DataObject) -> list[bytes]:
     bit = data.draw(st.integers(0, 8 * len(proof[position]) - 1))
     flipped = bytearray(proof[position])
     flipped[bit // 8] ^= 1 << (bit % 8)
-    return [*proof[:position], bytes(flipped), *proof[position + 1:]]
+    return [*proof[:position], bytes(flipped), *proof[position + 1 :]]
 
 
 def _drop_or_add(proof: list[bytes], data: st.DataObject) -> list[bytes]:
     drop = data.draw(st.booleans())
     if proof and drop:
         position = data.draw(st.integers(0, len(proof) - 1))
-        return proof[:position] + proof[position + 1:]
+        return proof[:position] + proof[position + 1 :]
     position = data.draw(st.integers(0, len(proof)))
     extra = data.draw(st.binary(min_size=32, max_size=32))
     return [*proof[:position], extra, *proof[position:]]

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from signing_testkit import MERKLE_TESTDATA, merkle_fixture_files
 
 from signing.errors import VerificationError
 from signing.merkle import verify_consistency, verify_inclusion
+from tests.signing.signing_testkit import MERKLE_TESTDATA, merkle_fixture_files
 
 INCLUSION = merkle_fixture_files("inclusion")
 CONSISTENCY = merkle_fixture_files("consistency")

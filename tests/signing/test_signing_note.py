@@ -9,7 +9,6 @@ import re
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from signing_testkit import DETERMINISTIC, THOROUGH
 
 from signing.errors import VerificationError
 from signing.keys import private_key_from_seed, raw_public_key
@@ -23,6 +22,7 @@ from signing.note import (
     sign_note,
     verifier_key_string,
 )
+from tests.signing.signing_testkit import DETERMINISTIC, THOROUGH
 
 PETER_VKEY = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
 PETER_SKEY = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
@@ -167,7 +167,7 @@ def test_every_proper_substring_of_a_vkey_is_rejected() -> None:
 
 def test_every_single_byte_increment_of_a_vkey_is_rejected() -> None:
     for position, char in enumerate(PETER_VKEY):
-        mutated = PETER_VKEY[:position] + chr(ord(char) + 1) + PETER_VKEY[position + 1:]
+        mutated = PETER_VKEY[:position] + chr(ord(char) + 1) + PETER_VKEY[position + 1 :]
         with pytest.raises(VerificationError):
             Verifier.from_key_string(mutated)
 
@@ -251,10 +251,13 @@ def test_sign_note_needs_a_signer() -> None:
 
 
 def test_verify_rejects_wrong_signature_lengths() -> None:
-    assert PETER.verify(TEXT.encode(), bytes.fromhex(
-        "f64992e052f541bf49f7dcbc8010c5506d885ba92cbafca40704959227348b86"
-        "52060dd451580b6a5948d5e02afa9fa9d9e0a2da5165be8a13a472c81c099c03"
-    ))
+    assert PETER.verify(
+        TEXT.encode(),
+        bytes.fromhex(
+            "f64992e052f541bf49f7dcbc8010c5506d885ba92cbafca40704959227348b86"
+            "52060dd451580b6a5948d5e02afa9fa9d9e0a2da5165be8a13a472c81c099c03"
+        ),
+    )
     assert not PETER.verify(TEXT.encode(), b"\x00" * 63)
 
 
@@ -291,6 +294,6 @@ def test_any_byte_change_breaks_a_signed_note(text: str, name: str, seed: bytes,
     signed = sign_note(text, Signer(name, key)).encode()
     position = data.draw(st.integers(0, len(signed) - 1))
     value = data.draw(st.integers(0, 255).filter(lambda v: v != signed[position]))
-    mutated = signed[:position] + bytes([value]) + signed[position + 1:]
+    mutated = signed[:position] + bytes([value]) + signed[position + 1 :]
     with pytest.raises(VerificationError):
         open_note(mutated, [Verifier(name, raw_public_key(key))])

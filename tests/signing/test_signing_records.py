@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from signing_testkit import DETERMINISTIC, THOROUGH
 
 from signing.canonical import canonical_json
 from signing.errors import VerificationError
@@ -30,6 +29,7 @@ from signing.records import (
     signed_message,
     verify_record_signatures,
 )
+from tests.signing.signing_testkit import DETERMINISTIC, THOROUGH
 
 GROWER = private_key_from_seed(bytes([7]) * 32)
 REGULATOR = private_key_from_seed(bytes([9]) * 32)
@@ -197,6 +197,6 @@ def test_any_byte_change_breaks_an_entry(payload: dict[str, Any], data: st.DataO
     entry = entry_bytes(sign_record(payload, GROWER))
     position = data.draw(st.integers(0, len(entry) - 1))
     value = data.draw(st.integers(0, 255).filter(lambda v: v != entry[position]))
-    mutated = entry[:position] + bytes([value]) + entry[position + 1:]
+    mutated = entry[:position] + bytes([value]) + entry[position + 1 :]
     with pytest.raises(VerificationError):
         verify_record_signatures(parse_entry(mutated), KEYS)

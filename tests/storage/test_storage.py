@@ -26,7 +26,9 @@ def test_the_migrations_build_exactly_the_models(database, request, tmp_path):
     migrate(engine)
     migrate(engine)  # a second start finds nothing to do
     with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata)
+        differences = compare_metadata(
+            MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata
+        )
     engine.dispose()
     assert differences == []
 
@@ -71,7 +73,9 @@ def test_the_origin_of_a_log_never_changes(services, clock):
     services.close()
     with pytest.raises(KeyFileError, match="origin"):
         open_services(make_settings(services.settings.data_dir, public_url="http://elsewhere.example"), clock)
-    settings = make_settings(services.settings.data_dir, log_origin="testserver/log", public_url="http://elsewhere.example")
+    settings = make_settings(
+        services.settings.data_dir, log_origin="testserver/log", public_url="http://elsewhere.example"
+    )
     open_services(settings, clock).close()
 
 

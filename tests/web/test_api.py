@@ -11,14 +11,22 @@ pytestmark = pytest.mark.parametrize("backend", BOTH_DATABASES, indirect=True)
 
 def test_malformed_json_is_a_400_that_says_so(farm, client):
     grower = farm.grower()
-    response = client.post("/api/v1/batches", content=b'{"product": "apples",', headers={**grower.headers, "Content-Type": "application/json"})
+    response = client.post(
+        "/api/v1/batches",
+        content=b'{"product": "apples",',
+        headers={**grower.headers, "Content-Type": "application/json"},
+    )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "bad_json"
 
 
 def test_a_huge_body_is_refused_with_413(farm, client):
     grower = farm.grower()
-    response = client.post("/api/v1/batches", content=b'{"product": "' + b"x" * 400_000 + b'"}', headers={**grower.headers, "Content-Type": "application/json"})
+    response = client.post(
+        "/api/v1/batches",
+        content=b'{"product": "' + b"x" * 400_000 + b'"}',
+        headers={**grower.headers, "Content-Type": "application/json"},
+    )
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "too_large"
 

@@ -58,7 +58,9 @@ def issue_token(
     """A new secret for an identity, stored only as its hash: a bearer token, a browser session or a sign-in card."""
     token = new_token()
     expires = now + lifetime if lifetime is not None else None
-    session.add(Token(token_hash=token_hash(token), identity_id=identity_id, created_at=now, kind=kind, expires_at=expires))
+    session.add(
+        Token(token_hash=token_hash(token), identity_id=identity_id, created_at=now, kind=kind, expires_at=expires)
+    )
     return token
 
 

@@ -24,7 +24,9 @@ ID_PREFIX = {"grower": "g", "regulator": "r", "cooperative": "c"}
 
 
 class AccountService:
-    def __init__(self, sequencer: Sequencer[Actor], sealer: Sealer, operator_key: Ed25519PrivateKey, clock: Clock) -> None:
+    def __init__(
+        self, sequencer: Sequencer[Actor], sealer: Sealer, operator_key: Ed25519PrivateKey, clock: Clock
+    ) -> None:
         self._sequencer = sequencer
         self._sealer = sealer
         self._operator_key = operator_key
@@ -81,7 +83,9 @@ class AccountService:
             if current is None:
                 raise NotFound("not_found", f"there is no grower, regulator or cooperative {identity_id}")
             if current.revoked_index is not None:
-                raise Conflict("already_revoked", f"{identity_id}'s key was revoked at log index {current.revoked_index}")
+                raise Conflict(
+                    "already_revoked", f"{identity_id}'s key was revoked at log index {current.revoked_index}"
+                )
             appended = log.append(key_revoke_payload(log.now, current.keyid, reason), self._operator_key)
             current.revoked_index = appended.index
             revoke_tokens(session, identity_id, log.now)

@@ -63,7 +63,8 @@ class BrowserSessions:
                 raise NotFound("not_found", f"there is no grower {grower_id}")
             if actor.role != "admin" and not (actor.role == "cooperative" and grower.registered_by == actor.id):
                 raise Forbidden(
-                    "forbidden", "only the operator, or the cooperative that registered this grower, can issue a sign-in card"
+                    "forbidden",
+                    "only the operator, or the cooperative that registered this grower, can issue a sign-in card",
                 )
             if grower.revoked_index is not None:
                 raise Conflict("revoked", "this grower's key was revoked; register the grower again")

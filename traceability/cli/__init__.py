@@ -95,10 +95,16 @@ def demo(
 
 @app.command()
 def verify(
-    bundle: Annotated[Path | None, typer.Argument(help="A proof bundle (GET /b/{lot}/proof.json) to check offline")] = None,
-    log_key: Annotated[str, typer.Option("--log-key", help="The log's verifier key (GET /log/key), from a source you trust")] = ...,
+    log_key: Annotated[
+        str, typer.Option("--log-key", help="The log's verifier key (GET /log/key), from a source you trust")
+    ],
+    bundle: Annotated[
+        Path | None, typer.Argument(help="A proof bundle (GET /b/{lot}/proof.json) to check offline")
+    ] = None,
     server: Annotated[str | None, typer.Option(help="Audit the whole log served at this URL")] = None,
-    state: Annotated[Path | None, typer.Option(help="Monitor state: refuse a log that does not extend the one seen last time")] = None,
+    state: Annotated[
+        Path | None, typer.Option(help="Monitor state: refuse a log that does not extend the one seen last time")
+    ] = None,
 ) -> None:
     """Verify a whole log from its public endpoints, or one lot's proof bundle offline."""
     if (bundle is None) == (server is None):
@@ -108,7 +114,7 @@ def verify(
         verifier = Verifier.from_key_string(log_key)
         if bundle is not None:
             _verify_bundle(bundle, verifier)
-        else:
+        elif server is not None:
             _verify_server(server, verifier, state)
     except VerificationError as exc:
         errors.print(f"[bold red]✗ verification failed:[/bold red] {exc}")
@@ -124,19 +130,31 @@ def _verify_bundle(path: Path, verifier: Verifier) -> None:
     last = result.records[-1]
     console.print(f"[green]✓[/green] checkpoint signed by {verifier.name} (tree size {result.checkpoint.size})")
     console.print(f"[green]✓[/green] {len(result.records)} records of lot {result.lot} included in that tree")
-    console.print(f"[green]✓[/green] signatures by {result.keys_checked} registered key(s); chain unbroken through seq {last.seq} (entry {last.index})")
+    console.print(
+        f"[green]✓[/green] signatures by {result.keys_checked} registered key(s); chain unbroken through seq {last.seq} (entry {last.index})"
+    )
     console.print(f"[bold green]lot {result.lot} verified[/bold green]")
 
 
 def _verify_server(server: str, verifier: Verifier, state: Path | None) -> None:
     from .monitor import audit_log
 
-    with httpx.Client(base_url=server.rstrip("/"), timeout=60) as client, Progress(
-        TextColumn("verifying entries"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=errors, transient=True, disable=not sys.stderr.isatty(),
-    ) as progress:
+    with (
+        httpx.Client(base_url=server.rstrip("/"), timeout=60) as client,
+        Progress(
+            TextColumn("verifying entries"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=errors,
+            transient=True,
+            disable=not sys.stderr.isatty(),
+        ) as progress,
+    ):
         task = progress.add_task("entries", total=None)
-        report = audit_log(client, verifier, state, lambda done, total: progress.update(task, completed=done, total=total))
+        report = audit_log(
+            client, verifier, state, lambda done, total: progress.update(task, completed=done, total=total)
+        )
     cp = report.checkpoint
     console.print(f"[green]✓[/green] checkpoint signed by {verifier.name}: tree size {cp.size}")
     if report.previous_size is not None:
@@ -171,7 +189,9 @@ def _print_start(services: Services) -> None:
 def _run(host: str, port: int, workers: int) -> None:
     import uvicorn
 
-    uvicorn.run("traceability.web.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning")
+    uvicorn.run(
+        "traceability.web.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning"
+    )
 
 
 def main() -> None:

@@ -36,7 +36,9 @@ def seed(services: Services) -> Seeded:
         return Seeded(saved["lots"], path, "seeded earlier")
     accounts, lots = services.accounts, services.lots
     tokens = {}
-    grower = accounts.register(ADMIN, "grower", {"name": "王秀英", "region": "陕西省延安市洛川县"}, "13800000000", None).body
+    grower = accounts.register(
+        ADMIN, "grower", {"name": "王秀英", "region": "陕西省延安市洛川县"}, "13800000000", None
+    ).body
     regulator = accounts.register(
         ADMIN, "regulator", {"name": "李建国", "agency": "洛川县农业农村局", "region": "陕西省延安市洛川县"}, None, None
     ).body
@@ -57,17 +59,38 @@ def seed(services: Services) -> Seeded:
 
     log(wang, field_lot, "planting", 200, {"method": "嫁接苗 grafted seedlings", "area_mu": 8})
     log(wang, field_lot, "input", 120, {"product": "有机肥 organic manure", "kind": "fertiliser", "dose": "2000 kg/亩"})
-    log(wang, field_lot, "input", 45, {
-        "product": "阿维菌素 abamectin 1.8% EC", "kind": "pesticide", "active_ingredient": "abamectin",
-        "dose": "3000倍液", "phi_days": 14,
-    })
+    log(
+        wang,
+        field_lot,
+        "input",
+        45,
+        {
+            "product": "阿维菌素 abamectin 1.8% EC",
+            "kind": "pesticide",
+            "active_ingredient": "abamectin",
+            "dose": "3000倍液",
+            "phi_days": 14,
+        },
+    )
     log(wang, field_lot, "irrigation", 30, {"method": "滴灌 drip", "amount": 12, "unit": "m3"})
     log(wang, field_lot, "harvest", 6, {"quantity": 1200, "unit": "jin", "note": "晴天采摘 picked on a dry day"})
-    log(li, field_lot, "inspection", 5, {"test": "农药残留快速检测 pesticide residue rapid test", "result": "pass", "lab": "洛川县农产品质量安全检测站"})
+    log(
+        li,
+        field_lot,
+        "inspection",
+        5,
+        {
+            "test": "农药残留快速检测 pesticide residue rapid test",
+            "result": "pass",
+            "lab": "洛川县农产品质量安全检测站",
+        },
+    )
     packed = lots.create_batch(
         wang,
         BatchIn(
-            product="苹果礼盒 Apple gift box", variety="红富士 Red Fuji", gtin="06901234567892",
+            product="苹果礼盒 Apple gift box",
+            variety="红富士 Red Fuji",
+            gtin="06901234567892",
             inputs=[InputLot(lot=field_lot, quantity=200, unit="jin")],
         ),
         None,

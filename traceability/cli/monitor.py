@@ -17,7 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import httpx
 
@@ -65,7 +65,7 @@ def audit_log(
         _check_extends(client, previous.checkpoint, checkpoint)
     # 3. Every entry obeys the record rules, in order: those after the last checkpoint
     # this monitor verified, or all of them ...
-    if previous is not None and previous.checker is not None:
+    if previous is not None and previous.checker is not None and previous.tree is not None:
         first, checker, leaves = previous.checkpoint.size, previous.checker, _Leaves(previous.tree)
     else:
         first, checker, leaves = 0, LedgerChecker(log_key.public_key), _Leaves(RootAccumulator())
@@ -94,7 +94,11 @@ def audit_log(
     if state_file:
         _save_state(state_file, log_key, signed_checkpoint, checker, tree)
     return AuditReport(
-        checkpoint, checkpoint.size - first, len(checker.keys), len(checker.lots), previous.checkpoint.size if previous else None
+        checkpoint,
+        checkpoint.size - first,
+        len(checker.keys),
+        len(checker.lots),
+        previous.checkpoint.size if previous else None,
     )
 
 
@@ -115,7 +119,7 @@ def _check_page(
     """Check the rules of one page; return its signature checks and the first problem."""
     if start != len(leaves) or not entries:
         return [], _missing(len(leaves), size)
-    verifications = []
+    verifications: list[SignatureCheck] = []
     for offset, encoded in enumerate(entries):
         index = start + offset
         try:
@@ -261,7 +265,7 @@ def _get(client: httpx.Client, path: str, params: dict | None = None) -> httpx.R
     return response
 
 
-def _json(client: httpx.Client, path: str, params: dict) -> object:
+def _json(client: httpx.Client, path: str, params: dict[str, int]) -> Any:
     try:
         return _get(client, path, params).json()
     except ValueError:
@@ -274,20 +278,30 @@ def _load_state(path: Path, log_key: Verifier) -> MonitorState | None:
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
         if state["log_key"] != log_key.key_string():
-            raise VerificationError(f"{path} is the state of another log ({state['log_key']}); use one state file per log")
+            raise VerificationError(
+                f"{path} is the state of another log ({state['log_key']}); use one state file per log"
+            )
         checkpoint = verify_checkpoint(state["checkpoint"], log_key)
         if "tree" not in state:
             return MonitorState(state["checkpoint"], checkpoint, None, None)
-        tree = RootAccumulator.from_state(state["tree"]["size"], [base64.b64decode(h, validate=True) for h in state["tree"]["hashes"]])
+        tree = RootAccumulator.from_state(
+            state["tree"]["size"], [base64.b64decode(h, validate=True) for h in state["tree"]["hashes"]]
+        )
         checker = LedgerChecker.from_state(log_key.public_key, state["ledger"])
     except (ValueError, KeyError, TypeError, VerificationError) as exc:
-        raise VerificationError(f"{path} is not a monitor state file of this log ({exc}); move it away to start afresh") from None
+        raise VerificationError(
+            f"{path} is not a monitor state file of this log ({exc}); move it away to start afresh"
+        ) from None
     if tree.size != checkpoint.size or tree.root() != checkpoint.root_hash:
-        raise VerificationError(f"{path} is damaged: its tree does not hash to its checkpoint; move it away to start afresh")
+        raise VerificationError(
+            f"{path} is damaged: its tree does not hash to its checkpoint; move it away to start afresh"
+        )
     return MonitorState(state["checkpoint"], checkpoint, checker, tree)
 
 
-def _save_state(path: Path, log_key: Verifier, signed_checkpoint: str, checker: LedgerChecker, tree: RootAccumulator) -> None:
+def _save_state(
+    path: Path, log_key: Verifier, signed_checkpoint: str, checker: LedgerChecker, tree: RootAccumulator
+) -> None:
     # The signed note is kept, not just the numbers: it is evidence in its own right.
     size, hashes = tree.state()
     state = {

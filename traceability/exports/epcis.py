@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from typing import Any
 
 from ..lots.urls import GS1_RESOLVER, lot_url
 from ..units import in_un_ece
@@ -67,7 +68,7 @@ def epcis_document(items: Iterable[Exported], *, created: datetime, base_url: st
     yield b"]}}"
 
 
-def _json(value) -> str:
+def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -144,7 +145,15 @@ class _Events:
             "recordTime": _time(item.record.recorded_at),
         }
 
-    def object(self, item: Exported, action: str, step: str, disposition: str | None, quantity=None, unit=None) -> dict:
+    def object(
+        self,
+        item: Exported,
+        action: str,
+        step: str,
+        disposition: str | None,
+        quantity: float | None = None,
+        unit: str | None = None,
+    ) -> dict:
         event = self.common(item, "ObjectEvent") | {
             "quantityList": [self.quantity(item.lot.lot, quantity, unit)],
             "action": action,
@@ -193,16 +202,19 @@ class _Events:
         consumed = {"place"} | ({"quantity", "unit", "package_count"} if item.record.type in QUANTIFIED else set())
         if item.record.type == "batch":
             consumed |= set(item.record.data)  # the lot's facts, which the event carries already
-        fields |= {_suyuan(key): value for key, value in item.record.data.items() if key not in consumed and value is not None}
+        fields |= {
+            _suyuan(key): value for key, value in item.record.data.items() if key not in consumed and value is not None
+        }
         return fields
 
 
-def _lot_facts(lot: LotInfo) -> dict:
-    facts = {"suyuan:product": lot.product, "suyuan:owner": {"suyuan:id": lot.owner.id, "suyuan:name": lot.owner.name}}
+def _lot_facts(lot: LotInfo) -> dict[str, Any]:
+    owner = {"suyuan:id": lot.owner.id, "suyuan:name": lot.owner.name}
+    if lot.owner.region:
+        owner["suyuan:region"] = lot.owner.region
+    facts: dict[str, Any] = {"suyuan:product": lot.product, "suyuan:owner": owner}
     if lot.variety:
         facts["suyuan:variety"] = lot.variety
-    if lot.owner.region:
-        facts["suyuan:owner"]["suyuan:region"] = lot.owner.region
     if lot.plot is not None:
         facts["suyuan:plot"] = {"suyuan:id": lot.plot.id, "suyuan:name": lot.plot.name}
     return facts

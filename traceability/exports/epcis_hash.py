@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 from ..ids import gs1_check_digit
 
@@ -33,7 +34,16 @@ STANDARD_PREFIXES = {
 IGNORED = frozenset({"type", "eventID", "recordTime", "errorDeclaration"})
 
 QUANTITY = ("epcClass", "quantity", "uom")
-SENSOR_METADATA = ("time", "startTime", "endTime", "deviceID", "deviceMetadata", "rawData", "dataProcessingMethod", "bizRules")
+SENSOR_METADATA = (
+    "time",
+    "startTime",
+    "endTime",
+    "deviceID",
+    "deviceMetadata",
+    "rawData",
+    "dataProcessingMethod",
+    "bizRules",
+)
 SENSOR_REPORT = (
     "type", "exception", "deviceID", "deviceMetadata", "rawData", "dataProcessingMethod", "time", "microorganism",
     "chemicalSubstance", "value", "component", "stringValue", "booleanValue", "hexBinaryValue", "uriValue",
@@ -56,7 +66,9 @@ def prehash(event: Mapping, context: Context = None) -> str:
 
 
 def _prefixes(context: Context) -> dict[str, str]:
-    entries = [context] if isinstance(context, Mapping) else [] if context is None or isinstance(context, str) else context
+    entries = (
+        [context] if isinstance(context, Mapping) else [] if context is None or isinstance(context, str) else context
+    )
     prefixes = dict(STANDARD_PREFIXES)
     for entry in entries:
         if isinstance(entry, Mapping):
@@ -92,12 +104,14 @@ class _Canon:
     def event(self, event: Mapping) -> str:
         text = "eventType=" + event["type"]
         text += "".join(render(name, event[name]) for name, render in self.order.items() if event.get(name) is not None)
-        rest = (self.trailing(k, v) for k, v in event.items() if k not in self.order and k not in IGNORED and k[:1] != "@")
+        rest = (
+            self.trailing(k, v) for k, v in event.items() if k not in self.order and k not in IGNORED and k[:1] != "@"
+        )
         return text + "".join(sorted(s for strings in rest for s in strings))
 
     # -- fields in the canonical property order --------------------------------------------------
 
-    def plain(self, name: str, value) -> str:
+    def plain(self, name: str, value: Any) -> str:
         return _pair(name, _utc_millis(value) if name in TIMES else self.value(value))
 
     def epcs(self, name: str, values: list) -> str:
@@ -107,7 +121,9 @@ class _Canon:
         return _group(name, ["quantityElement" + self.fields(e, QUANTITY) for e in elements])
 
     def persistent(self, name: str, value: Mapping) -> str:
-        parts = [sorted(_pair(key, self.term(v, CBV + "Disp-")) for v in value.get(key, ())) for key in ("set", "unset")]
+        parts = [
+            sorted(_pair(key, self.term(v, CBV + "Disp-")) for v in value.get(key, ())) for key in ("set", "unset")
+        ]
         return name + "".join(parts[0] + parts[1]) if any(parts) else ""
 
     def sensor_element(self, element: Mapping) -> str:
@@ -115,7 +131,11 @@ class _Canon:
         text = "sensorElement"
         if metadata is not None:
             text += "sensorMetadata" + self.fields(metadata, SENSOR_METADATA)
-        text += "".join(sorted("sensorReport" + self.fields(r, SENSOR_REPORT, gs1_terms=True) for r in element.get("sensorReport", ())))
+        text += "".join(
+            sorted(
+                "sensorReport" + self.fields(r, SENSOR_REPORT, gs1_terms=True) for r in element.get("sensorReport", ())
+            )
+        )
         return text + self.extensions(element, ("sensorMetadata", "sensorReport"))
 
     def fields(self, obj: Mapping, order: tuple[str, ...], gs1_terms: bool = False) -> str:
@@ -135,18 +155,19 @@ class _Canon:
 
     # -- the other fields, sorted together as whole strings --------------------------------------
 
-    def trailing(self, key: str, value) -> list[str]:
+    def trailing(self, key: str, value: Any) -> list[str]:
         if key in ("bizTransactionList", "sourceList", "destinationList") and isinstance(value, list):
             item = key.removesuffix("List")
             vocabulary = CBV + ("BTT-" if item == "bizTransaction" else "SDT-")
             entries = [
-                (_pair("type", self.term(e["type"], vocabulary)) if e.get("type") else "") + _pair(item, self.value(e.get(item)))
+                (_pair("type", self.term(e["type"], vocabulary)) if e.get("type") else "")
+                + _pair(item, self.value(e.get(item)))
                 for e in value
             ]
             return [_group(key, entries)]
         return self.generic(key, value)
 
-    def generic(self, key: str, value) -> list[str]:
+    def generic(self, key: str, value: Any) -> list[str]:
         """ILMD and extension fields: `{namespace}name=value`; a list repeats its key."""
         key = self.expand_key(key)
         if value is None:
@@ -163,12 +184,12 @@ class _Canon:
         prefix, colon, local = key.partition(":")
         return "{" + self.prefixes[prefix] + "}" + local if colon and prefix in self.prefixes else key
 
-    def term(self, value, vocabulary: str) -> str:
+    def term(self, value: Any, vocabulary: str) -> str:
         """JSON-LD writes a standard term bare ('shipping'); the hash takes its full URI."""
         text = str(value).strip()
         return vocabulary + text if text and ":" not in text else self.value(text)
 
-    def value(self, value) -> str:
+    def value(self, value: Any) -> str:
         if value is None:
             return ""
         if isinstance(value, bool):
@@ -288,7 +309,7 @@ def _gtin(c: str, i: str) -> str:
 
 
 # "<kind>:<scheme>" → (number of dot-separated parts, the Digital Link path they make)
-_EPC = {
+_EPC: dict[str, tuple[int, Callable[..., str]]] = {
     "id:sgtin": (3, lambda c, i, s: f"01/{_gtin(c, i)}/21/{_text(s, 20)}"),
     "id:sscc": (2, lambda c, s: f"00/{_indicator_first(c, s, 17)}"),
     "id:sgln": (3, lambda c, r, e: f"414/{_key(c, r, 12)}" + ("" if e == "0" else f"/254/{_text(e, 20)}")),

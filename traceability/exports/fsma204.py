@@ -44,9 +44,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from ..accounts.parties import Party
 from ..lots.urls import lot_url
@@ -148,8 +149,8 @@ def write_xlsx(items: Iterable[Exported], path: str | Path, *, public_url: str |
     sheet.append(header)
     count = 0
     for row in fsma_rows(items, public_url=public_url):
-        values = []
-        for name, text in zip(COLUMNS, row):
+        values: list[object] = []
+        for name, text in zip(COLUMNS, row, strict=True):
             if not text:
                 values.append(None)
             elif name in NUMBER_COLUMNS:
@@ -271,19 +272,21 @@ class _Lots:
 def _row(item: Exported, cte: str, section: str) -> dict[str, str]:
     row = dict.fromkeys(COLUMNS, "")
     lot = item.lot
-    row.update({
-        "Critical Tracking Event (CTE)": cte,
-        "21 CFR Section": section,
-        "Traceability Lot Code (TLC)": lot.lot,
-        "Product Description": _product(lot),
-        "Commodity": lot.product,
-        "Variety": lot.variety or "",
-        # The date in the signer's own offset: the day it was on the farm, not in UTC.
-        "Event Date": item.record.occurred_at.date().isoformat(),
-        "Event Time": item.record.occurred_at.isoformat(),
-        "Reference Document Type": REFERENCE_DOCUMENT_TYPE,
-        "Reference Document Number": f"{item.record.index}:{item.record.leaf_hash}",
-    })
+    row.update(
+        {
+            "Critical Tracking Event (CTE)": cte,
+            "21 CFR Section": section,
+            "Traceability Lot Code (TLC)": lot.lot,
+            "Product Description": _product(lot),
+            "Commodity": lot.product,
+            "Variety": lot.variety or "",
+            # The date in the signer's own offset: the day it was on the farm, not in UTC.
+            "Event Date": item.record.occurred_at.date().isoformat(),
+            "Event Time": item.record.occurred_at.isoformat(),
+            "Reference Document Type": REFERENCE_DOCUMENT_TYPE,
+            "Reference Document Number": f"{item.record.index}:{item.record.leaf_hash}",
+        }
+    )
     return row
 
 
@@ -291,7 +294,7 @@ def _ordered(row: dict[str, str]) -> list[str]:
     return [row[name] for name in COLUMNS]
 
 
-def _quantity(data: dict) -> dict[str, str]:
+def _quantity(data: Mapping[str, Any]) -> dict[str, str]:
     if data.get("quantity") is None:
         return {}
     # .get: a shipment logged before quantity and unit had to go together may lack its unit.

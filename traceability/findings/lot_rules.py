@@ -36,15 +36,21 @@ from .finding import Finding
 FAMILY_WORDS = {"kg": "kg", "box": "boxes", "piece": "pieces"}
 
 
-def fact_of(lot: str, index: int | None, event_type: str, occurred: datetime, data: Mapping[str, Any]) -> LotFact | None:
+def fact_of(
+    lot: str, index: int | None, event_type: str, occurred: datetime, data: Mapping[str, Any]
+) -> LotFact | None:
     """The row the rules keep of a record, if they need one (its index may come after the append)."""
     at = occurred.astimezone(UTC)
     if event_type == "planting":
         return LotFact(lot=lot, kind="planting", idx=index, occurred_at=at)
     if event_type == "input" and data.get("kind") == "pesticide" and data.get("phi_days") is not None:
         return LotFact(
-            lot=lot, kind="pesticide", idx=index, occurred_at=at,
-            safe_from=at + timedelta(days=data["phi_days"]), label=data["product"][:200],
+            lot=lot,
+            kind="pesticide",
+            idx=index,
+            occurred_at=at,
+            safe_from=at + timedelta(days=data["phi_days"]),
+            label=data["product"][:200],
         )
     if event_type in ("harvest", "packing"):
         kind, amount = family(data["quantity"], data["unit"])
@@ -53,51 +59,67 @@ def fact_of(lot: str, index: int | None, event_type: str, occurred: datetime, da
 
 
 def event_findings(
-    session: Session, lot: str, event_type: str, occurred: datetime, fact: LotFact | None, received: datetime, backdated_days: int
+    session: Session,
+    lot: str,
+    event_type: str,
+    occurred: datetime,
+    fact: LotFact | None,
+    received: datetime,
+    backdated_days: int,
 ) -> list[Finding]:
     """What is wrong with a new record of `lot`; `fact` is its own `fact_of`, not stored yet."""
     findings = []
     late = received - occurred
     # A lab's result or a recall comes after the fact by nature, and is not the grower's record.
     if late > timedelta(days=backdated_days) and event_type not in REGULATOR_EVENT_TYPES:
-        findings.append(Finding(
-            "backdated",
-            N_("this %(type)s was recorded %(days)d days after the date it claims (%(date)s); records are meant to be made when the work is done"),
-            {"type": event_type, "days": late.days, "date": str(occurred.date())},
-        ))
+        findings.append(
+            Finding(
+                "backdated",
+                N_(
+                    "this %(type)s was recorded %(days)d days after the date it claims (%(date)s); records are meant to be made when the work is done"
+                ),
+                {"type": event_type, "days": late.days, "date": str(occurred.date())},
+            )
+        )
     if fact is None:
         return findings
     facts = select(LotFact).where(LotFact.lot == lot)
     if fact.kind == "harvest":
         at = fact.occurred_at
         spray = session.execute(
-            facts.where(LotFact.kind == "pesticide", LotFact.occurred_at <= at, LotFact.safe_from > at).order_by(LotFact.idx).limit(1)
+            facts.where(LotFact.kind == "pesticide", LotFact.occurred_at <= at, LotFact.safe_from > at)
+            .order_by(LotFact.idx)
+            .limit(1)
         ).scalar()
         if spray is not None:
-            findings.append(_phi(occurred, spray.label, spray.occurred_at, spray.safe_from, occurred.tzinfo))
-        planting = session.execute(facts.where(LotFact.kind == "planting", LotFact.occurred_at > at).order_by(LotFact.idx).limit(1)).scalar()
+            findings.append(_phi(occurred, spray, occurred.tzinfo))
+        planting = session.execute(
+            facts.where(LotFact.kind == "planting", LotFact.occurred_at > at).order_by(LotFact.idx).limit(1)
+        ).scalar()
         if planting is not None:
-            findings.append(Finding(
-                "harvest_before_planting", N_("harvest dated %(harvest)s, before the planting dated %(planting)s"),
-                {"harvest": str(occurred.date()), "planting": str(planting.occurred_at.astimezone(occurred.tzinfo).date())},
-            ))
+            template = N_("harvest dated %(harvest)s, before the planting dated %(planting)s")
+            findings.append(_before_planting(template, occurred, planting.occurred_at, occurred.tzinfo))
     elif fact.kind == "pesticide":
         harvest = session.execute(
-            facts.where(LotFact.kind == "harvest", LotFact.occurred_at >= fact.occurred_at, LotFact.occurred_at < fact.safe_from)
-            .order_by(LotFact.idx).limit(1)
+            facts.where(
+                LotFact.kind == "harvest", LotFact.occurred_at >= fact.occurred_at, LotFact.occurred_at < fact.safe_from
+            )
+            .order_by(LotFact.idx)
+            .limit(1)
         ).scalar()
         if harvest is not None:
-            findings.append(_phi(harvest.occurred_at, fact.label, fact.occurred_at, fact.safe_from, occurred.tzinfo))
+            findings.append(_phi(harvest.occurred_at, fact, occurred.tzinfo))
     elif fact.kind == "planting":
         harvest = session.execute(
-            facts.where(LotFact.kind == "harvest", LotFact.occurred_at < fact.occurred_at).order_by(LotFact.idx).limit(1)
+            facts.where(LotFact.kind == "harvest", LotFact.occurred_at < fact.occurred_at)
+            .order_by(LotFact.idx)
+            .limit(1)
         ).scalar()
         if harvest is not None:
-            findings.append(Finding(
-                "harvest_before_planting", N_("planting dated %(planting)s, after a harvest dated %(harvest)s"),
-                {"planting": str(occurred.date()), "harvest": str(harvest.occurred_at.astimezone(occurred.tzinfo).date())},
-            ))
+            template = N_("planting dated %(planting)s, after a harvest dated %(harvest)s")
+            findings.append(_before_planting(template, harvest.occurred_at, occurred, occurred.tzinfo))
     elif fact.kind == "packing":
+        assert fact.family is not None and fact.amount is not None  # a packing's fact has its amount
         packed = _sums(session, lot, "packing")
         packed[fact.family] = packed.get(fact.family, 0.0) + fact.amount
         findings += _exceeds(session, lot, packed, None)
@@ -112,7 +134,9 @@ def batch_findings(session: Session, lot: str, inputs: list[dict[str, Any]]) -> 
         wanted[item["lot"]].append((item["quantity"], item["unit"]))
     for source, amounts in wanted.items():
         taken = session.execute(
-            select(BatchInput.unit, func.sum(BatchInput.quantity)).where(BatchInput.input_lot == source).group_by(BatchInput.unit)
+            select(BatchInput.unit, func.sum(BatchInput.quantity))
+            .where(BatchInput.input_lot == source)
+            .group_by(BatchInput.unit)
         ).all()
         drawn = totals([*((quantity, unit) for unit, quantity in taken), *amounts])
         findings += _exceeds(session, source, drawn, lot)
@@ -121,8 +145,12 @@ def batch_findings(session: Session, lot: str, inputs: list[dict[str, Any]]) -> 
 
 _EXCEEDS = {
     ("packed", "none"): N_("%(amount)s packed from lot %(lot)s, which has no harvest record and no input lots"),
-    ("packed", "less"): N_("%(amount)s packed from lot %(lot)s, which holds only %(held)s by its harvest records and inputs"),
-    ("taken", "none"): N_("%(amount)s taken into lot %(into)s and other lots from lot %(lot)s, which has no harvest record and no input lots"),
+    ("packed", "less"): N_(
+        "%(amount)s packed from lot %(lot)s, which holds only %(held)s by its harvest records and inputs"
+    ),
+    ("taken", "none"): N_(
+        "%(amount)s taken into lot %(into)s and other lots from lot %(lot)s, which has no harvest record and no input lots"
+    ),
     ("taken", "less"): N_(
         "%(amount)s taken into lot %(into)s and other lots from lot %(lot)s, which holds only %(held)s by its harvest records and inputs"
     ),
@@ -155,22 +183,39 @@ def _available(session: Session, lot: str) -> dict[str, float]:
 
 def _sums(session: Session, lot: str, kind: str) -> dict[str, float]:
     rows = session.execute(
-        select(LotFact.family, func.sum(LotFact.amount)).where(LotFact.lot == lot, LotFact.kind == kind).group_by(LotFact.family)
+        select(LotFact.family, func.sum(LotFact.amount))
+        .where(LotFact.lot == lot, LotFact.kind == kind)
+        .group_by(LotFact.family)
     )
-    return {family: total for family, total in rows}
+    return {kind: total for kind, total in rows if kind is not None and total is not None}
 
 
-def _phi(harvested: datetime, product: str, sprayed: datetime, safe_from: datetime, zone: tzinfo | None) -> Finding:
-    """Dates in the offset of the record that raised it: the grower's own days."""
+def _before_planting(template: str, harvested: datetime, planted: datetime, zone: tzinfo | None) -> Finding:
+    """Dates in the offset of the record that raised it, as `_phi`'s."""
+    dates = {"harvest": str(harvested.astimezone(zone).date()), "planting": str(planted.astimezone(zone).date())}
+    return Finding("harvest_before_planting", template, dates)
+
+
+def _phi(harvested: datetime, spray: LotFact, zone: tzinfo | None) -> Finding:
+    """Dates in the offset of the record that raised it: the grower's own days. `spray` is a
+    pesticide's fact, which has its product and the end of its interval."""
+    assert spray.label is not None and spray.safe_from is not None
+    product, sprayed, safe_from = spray.label, spray.occurred_at, spray.safe_from
     days = round((safe_from - sprayed).total_seconds() / 86400)
     waited = (harvested - sprayed).days
     harvested, sprayed, safe_from = (moment.astimezone(zone) for moment in (harvested, sprayed, safe_from))
     return Finding(
         "phi_violation",
-        N_("harvested on %(harvested)s, %(waited)d days after %(product)s was sprayed on %(sprayed)s; its pre-harvest interval is %(days)d days (safe from %(safe)s)"),
+        N_(
+            "harvested on %(harvested)s, %(waited)d days after %(product)s was sprayed on %(sprayed)s; its pre-harvest interval is %(days)d days (safe from %(safe)s)"
+        ),
         {
-            "harvested": str(harvested.date()), "waited": waited, "product": product, "sprayed": str(sprayed.date()),
-            "days": days, "safe": str(safe_from.date()),
+            "harvested": str(harvested.date()),
+            "waited": waited,
+            "product": product,
+            "sprayed": str(sprayed.date()),
+            "days": days,
+            "safe": str(safe_from.date()),
         },
     )
 

@@ -24,8 +24,15 @@ def at_upload(session: Session, photo: Photo, uploader_id: str) -> list[Finding]
 
 
 def as_evidence(
-    session: Session, photo: Photo, *, lot: str, grower_id: str, occurred: datetime,
-    plot: tuple[float, float] | None, time_tolerance_hours: float, distance_tolerance_km: float,
+    session: Session,
+    photo: Photo,
+    *,
+    lot: str,
+    grower_id: str,
+    occurred: datetime,
+    plot: tuple[float, float] | None,
+    time_tolerance_hours: float,
+    distance_tolerance_km: float,
 ) -> list[Finding]:
     """What a photo cited by a record of `lot` shows against it."""
     raised = (
@@ -38,7 +45,9 @@ def as_evidence(
 
 
 _MISSING = {
-    (True, True): N_("the photo carries no capture time or place (common for forwarded photos; not suspicious by itself)"),
+    (True, True): N_(
+        "the photo carries no capture time or place (common for forwarded photos; not suspicious by itself)"
+    ),
     (True, False): N_("the photo carries no capture time (common for forwarded photos; not suspicious by itself)"),
     (False, True): N_("the photo carries no place (common for forwarded photos; not suspicious by itself)"),
 }
@@ -111,7 +120,7 @@ _SEEN = {
 }
 
 
-def _similar_findings(session: Session, sha256: str, used_elsewhere: Select[tuple[str]], where: str) -> list[Finding]:
+def _similar_findings(session: Session, sha256: str, used_elsewhere: Select[str], where: str) -> list[Finding]:
     findings = []
     if session.execute(used_elsewhere.where(used_elsewhere.selected_columns[0] == sha256).limit(1)).first():
         findings.append(Finding("photo_reused", _SEEN["photo_reused", where]))

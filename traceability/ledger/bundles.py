@@ -44,7 +44,11 @@ def bundle(session: Session, log: TransparencyLog, lot: str) -> dict[str, Any]:
         "log_key": log.signer.verifier_key(),
         "checkpoint": checkpoint,
         "entries": [
-            {"index": index, "entry": b64encode(entries[index]), "inclusion_proof": [b64encode(h) for h in proofs[index]]}
+            {
+                "index": index,
+                "entry": b64encode(entries[index]),
+                "inclusion_proof": [b64encode(h) for h in proofs[index]],
+            }
             for index in sorted(indexes)
         ],
     }

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -57,7 +58,12 @@ _LOCK_HEAD = (
 _MOVE_HEAD = (
     update(LogHead)
     .where(LogHead.id == HEAD_ID)
-    .values(size=bindparam("new_size"), root_hash=bindparam("new_root"), frontier=bindparam("new_frontier"), updated_at=bindparam("now"))
+    .values(
+        size=bindparam("new_size"),
+        root_hash=bindparam("new_root"),
+        frontier=bindparam("new_frontier"),
+        updated_at=bindparam("now"),
+    )
 )
 
 
@@ -145,7 +151,7 @@ class TransparencyLog:
             except IntegrityError:
                 # Another server created it at the same moment: check it is ours.
                 session.rollback()
-                head = session.get(LogHead, HEAD_ID)
+                head = session.get_one(LogHead, HEAD_ID)
         if head.origin != self.origin:
             raise LogConfigError(
                 f"the database holds the log {head.origin!r}, not {self.origin!r}; "
@@ -224,7 +230,7 @@ class TransparencyLog:
             return [h for index in indexes for h in inclusion_proof(index, size, sub)]
 
         nodes = self._fetch_nodes(session, [], every)
-        return {index: nodes.prove(lambda sub, index=index: inclusion_proof(index, size, sub)) for index in indexes}
+        return {index: nodes.prove(partial(inclusion_proof, index, size)) for index in indexes}
 
     def consistency_proof(self, session: Session, old: int, new: int) -> list[bytes]:
         self._check_size(session, new)

@@ -29,7 +29,7 @@ class BatchIn(In):
     variety: Name | None = None
     plot_id: str | None = None
     gtin: GTIN | None = None
-    inputs: Annotated[list[InputLot], Field(max_length=50)] = []
+    inputs: Annotated[list[InputLot], Field(max_length=50)] = Field(default_factory=list)
 
 
 # -- events: one typed `data` per type (protocol §1) -------------------------------------------
@@ -41,7 +41,9 @@ class Place(In):
 
 
 class _Placed(In):
-    place: Place | None = Field(default=None, description="Where it happened: from the photo or the phone, as the grower confirmed it")
+    place: Place | None = Field(
+        default=None, description="Where it happened: from the photo or the phone, as the grower confirmed it"
+    )
 
 
 class PlantingData(_Placed):
@@ -133,7 +135,7 @@ class Event(In):
     type: str
     occurred_at: Time
     data: In
-    evidence: Evidence = []
+    evidence: Evidence = Field(default_factory=list)
 
 
 def _event(type_name: str, data_model: type[In]) -> type[Event]:

@@ -4,7 +4,7 @@ any depth, in one recursive query (a recall must reach through any number of rep
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ..storage.models import Batch, BatchInput
 
@@ -19,12 +19,17 @@ def descendants(session: Session, *lots: str) -> tuple[str, ...]:
     return _walk(session, lots, BatchInput.input_lot, BatchInput.lot)
 
 
-def _walk(session: Session, lots: tuple[str, ...], source, target) -> tuple[str, ...]:
+def _walk(
+    session: Session, lots: tuple[str, ...], source: InstrumentedAttribute[str], target: InstrumentedAttribute[str]
+) -> tuple[str, ...]:
     walk = select(target.label("lot")).where(source.in_(lots)).cte("walk", recursive=True)
     # UNION, not UNION ALL: each lot is visited once, however many paths lead to it, so lots
     # made from the two before them, over and over, cannot make the walk explode.
     walk = walk.union(select(target).join(walk, source == walk.c.lot))
     rows = session.execute(
-        select(Batch.lot).join(walk, Batch.lot == walk.c.lot).where(Batch.lot.not_in(lots)).order_by(Batch.created_index)
+        select(Batch.lot)
+        .join(walk, Batch.lot == walk.c.lot)
+        .where(Batch.lot.not_in(lots))
+        .order_by(Batch.created_index)
     )
     return tuple(rows.scalars())

@@ -50,7 +50,12 @@ class LotService:
 
         def work(session: Session, log: Appender) -> dict[str, Any]:
             plot = Plot(
-                id=new_id("p"), owner_id=actor.id, name=body.name, lat=body.lat, lon=body.lon, area_mu=body.area_mu,
+                id=new_id("p"),
+                owner_id=actor.id,
+                name=body.name,
+                lat=body.lat,
+                lon=body.lon,
+                area_mu=body.area_mu,
                 created_at=log.now,
             )
             session.add(plot)
@@ -68,7 +73,8 @@ class LotService:
                 plot = session.get(Plot, body.plot_id)
                 if plot is None or plot.owner_id != actor.id:
                     raise Invalid(
-                        "unknown_plot", f"plot_id {body.plot_id} is not one of your plots; create it with POST /api/v1/plots"
+                        "unknown_plot",
+                        f"plot_id {body.plot_id} is not one of your plots; create it with POST /api/v1/plots",
                     )
             for item in body.inputs:
                 if session.get(Batch, item.lot) is None:
@@ -78,15 +84,28 @@ class LotService:
                 lot = new_lot_code()
             inputs = [item.model_dump() for item in body.inputs]
             payload = batch_payload(
-                log.now, lot, product=body.product, variety=body.variety, plot=plot_json(plot), grower_id=actor.id,
-                inputs=inputs, gtin=body.gtin,
+                log.now,
+                lot,
+                product=body.product,
+                variety=body.variety,
+                plot=plot_json(plot),
+                grower_id=actor.id,
+                inputs=inputs,
+                gtin=body.gtin,
             )
             appended = log.append(payload, key)
             session.add(
                 Batch(
-                    lot=lot, owner_id=actor.id, product=body.product, variety=body.variety,
-                    plot_id=plot.id if plot else None, gtin=body.gtin, created_index=appended.index, last_seq=0,
-                    last_leaf_hash=appended.leaf_hash, created_at=log.now,
+                    lot=lot,
+                    owner_id=actor.id,
+                    product=body.product,
+                    variety=body.variety,
+                    plot_id=plot.id if plot else None,
+                    gtin=body.gtin,
+                    created_index=appended.index,
+                    last_seq=0,
+                    last_leaf_hash=appended.leaf_hash,
+                    created_at=log.now,
                 )
             )
             session.flush()
@@ -131,7 +150,13 @@ class LotService:
             fact = fact_of(lot, None, body.type, occurred, data)
             findings += event_findings(session, lot, body.type, occurred, fact, log.now, self._backdated_days)
             payload = event_payload(
-                log.now, lot, seq=seq, prev=tip.last_leaf_hash, type=body.type, occurred_at=body.occurred_at, data=data,
+                log.now,
+                lot,
+                seq=seq,
+                prev=tip.last_leaf_hash,
+                type=body.type,
+                occurred_at=body.occurred_at,
+                data=data,
                 evidence=evidence,
             )
             appended = log.append(payload, key)

@@ -77,7 +77,7 @@ def read_metadata(data: bytes) -> PhotoMetadata:
             model=_text(tags.get("Image Model")),
             orientation=_orientation(tags.get("Image Orientation")),
         )
-    except Exception:  # parsers fed hostile bytes may fail in any way; all of them mean "no metadata"
+    except Exception:  # noqa: BLE001  (parsers fed hostile bytes may fail in any way; all of them mean "no metadata")
         return PhotoMetadata()
 
 
@@ -137,7 +137,8 @@ def _datetime(text: str) -> datetime | None:
         return None
     year, month, day, hour, minute, second = map(int, match.groups())
     try:
-        return datetime(year, month, day, hour, minute, second)
+        # A camera's own clock: its offset, if it wrote one, is applied by the caller.
+        return datetime(year, month, day, hour, minute, second)  # noqa: DTZ001
     except ValueError:  # "0000:00:00 00:00:00", as cameras without a clock write, and other impossible dates
         return None
 

@@ -26,7 +26,11 @@ class PhotoFiles:
         return self.root / "public" / sha256[:2] / f"{sha256}.thumb.jpg"
 
     def save(self, sha256: str, original: bytes, display: bytes, thumbnail: bytes) -> None:
-        for path, data in ((self.original(sha256), original), (self.display(sha256), display), (self.thumbnail(sha256), thumbnail)):
+        for path, data in (
+            (self.original(sha256), original),
+            (self.display(sha256), display),
+            (self.thumbnail(sha256), thumbnail),
+        ):
             _write_once(path, data)
 
 

@@ -21,9 +21,19 @@ DISPLAY_QUALITY = 82
 THUMBNAIL_QUALITY = 75
 NEAR_DUPLICATE_DISTANCE = 22
 
-_ACCEPTED_NAMES = ", ".join(kind.split("/")[1].upper() for kind in ACCEPTED_TYPES[:-1]) + " or " + ACCEPTED_TYPES[-1].split("/")[1].upper()
+_ACCEPTED_NAMES = (
+    ", ".join(kind.split("/")[1].upper() for kind in ACCEPTED_TYPES[:-1])
+    + " or "
+    + ACCEPTED_TYPES[-1].split("/")[1].upper()
+)
 # The one Pillow plugin allowed to parse each accepted type: hostile bytes never reach the others.
-PILLOW_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP", "image/heic": "HEIF", "image/heif": "HEIF"}
+PILLOW_FORMATS = {
+    "image/jpeg": "JPEG",
+    "image/png": "PNG",
+    "image/webp": "WEBP",
+    "image/heic": "HEIF",
+    "image/heif": "HEIF",
+}
 _HEVC_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"heim", b"heis", b"hevm", b"hevs"})
 # HEIF's structural brands; the codec inside is told by the compatible brands that follow.
 _HEIF_BRANDS = frozenset({b"mif1", b"msf1"})
@@ -32,11 +42,20 @@ _AVIF_BRANDS = frozenset({b"avif", b"avis"})
 # One 64-bit hash cannot tell a slightly cropped copy from another photo: a 5% crop moves as many
 # bits as a different scene. So the hash also covers views of the picture trimmed (left, top,
 # right, bottom) by 4, 8 or 12% on one side or all round; a copy cropped by up to about an eighth
-# lines up with one of them. Measured on the corpus in tests/evidence/test_near_duplicates.py.
-_VIEWS = ((0.0, 0.0, 0.0, 0.0),) + tuple(
-    view
-    for t in (0.04, 0.08, 0.12)
-    for view in ((t, 0.0, 0.0, 0.0), (0.0, t, 0.0, 0.0), (0.0, 0.0, t, 0.0), (0.0, 0.0, 0.0, t), (t / 2, t / 2, t / 2, t / 2))
+# lines up with one of them. Measured on the corpus in tests/photos/test_near_duplicates.py.
+_VIEWS = (
+    (0.0, 0.0, 0.0, 0.0),
+    *(
+        view
+        for t in (0.04, 0.08, 0.12)
+        for view in (
+            (t, 0.0, 0.0, 0.0),
+            (0.0, t, 0.0, 0.0),
+            (0.0, 0.0, t, 0.0),
+            (0.0, 0.0, 0.0, t),
+            (t / 2, t / 2, t / 2, t / 2),
+        )
+    ),
 )
 _VIEW_HEX = 32  # phash + dhash, 64 bits each
 _HASH_FORMAT = re.compile(f"[0-9a-f]{{{len(_VIEWS) * _VIEW_HEX}}}")
@@ -179,7 +198,7 @@ def _turn_upright(image: Image.Image) -> bool:
     try:
         turned = image.getexif().get(ExifTags.Base.Orientation) in (5, 6, 7, 8)
         ImageOps.exif_transpose(image, in_place=True)
-    except Exception:  # unreadable EXIF: the pixels are sound, only their orientation is unknown
+    except Exception:  # noqa: BLE001  (unreadable EXIF: the pixels are sound, only their orientation is unknown)
         return False
     return turned
 

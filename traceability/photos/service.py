@@ -46,7 +46,12 @@ class Tolerances:
 
 class PhotoService:
     def __init__(
-        self, sessions: sessionmaker[Session], sequencer: Sequencer, files: PhotoFiles, clock: Clock, tolerances: Tolerances
+        self,
+        sessions: sessionmaker[Session],
+        sequencer: Sequencer,
+        files: PhotoFiles,
+        clock: Clock,
+        tolerances: Tolerances,
     ) -> None:
         self._sessions = sessions
         self._sequencer = sequencer
@@ -135,7 +140,8 @@ class PhotoService:
             photo = session.get(Photo, sha256)
             if photo is None or session.get(PhotoUpload, (sha256, actor.id)) is None:
                 raise Invalid(
-                    "unknown_photo", f"photo {sha256} is not one of your uploads; upload it with POST /api/v1/photos first"
+                    "unknown_photo",
+                    f"photo {sha256} is not one of your uploads; upload it with POST /api/v1/photos first",
                 )
             evidence.append({"sha256": sha256, "media_type": photo.media_type})
             findings += photo_rules.as_evidence(
@@ -175,7 +181,7 @@ def metadata_json(photo: Photo) -> dict[str, Any]:
     return PhotoMetadata(taken_at=taken_at, lat=photo.lat, lon=photo.lon, make=photo.make, model=photo.model).as_json()
 
 
-def _near(photo: Photo, candidates: Iterable[Row[tuple[str, str]]]) -> dict[str, int]:
+def _near(photo: Photo, candidates: Iterable[Row[str, str]]) -> dict[str, int]:
     near = {}
     for sha, phash in candidates:
         if sha != photo.sha256 and (distance := hash_distance(phash, photo.perceptual_hash)) <= NEAR_DUPLICATE_DISTANCE:

@@ -76,21 +76,24 @@ def recalls(session: Session) -> dict[str, Any]:
     listed = []
     for record in found:
         regulator = regulators[record.signer]
-        listed.append({
-            "lot": record.lot,
-            "index": record.index,
-            "reason": record.data["reason"],
-            "occurred_at": record.record["payload"]["occurred_at"],
-            "recorded_at": record.record["payload"]["time"],
-            "regulator": {"id": regulator.id, "name": regulator.name, "agency": regulator.agency},
-            "affected": list(descendants(session, record.lot)),
-        })
+        listed.append(
+            {
+                "lot": record.lot,
+                "index": record.index,
+                "reason": record.data["reason"],
+                "occurred_at": record.record["payload"]["occurred_at"],
+                "recorded_at": record.record["payload"]["time"],
+                "regulator": {"id": regulator.id, "name": regulator.name, "agency": regulator.agency},
+                "affected": list(descendants(session, record.lot)),
+            }
+        )
     return {"recalls": listed}
 
 
 def recalled_lots(session: Session) -> set[str]:
     """Lots recalled themselves, or made from a recalled lot."""
-    sources = tuple(session.execute(select(LogEntry.lot).where(LogEntry.event_type == "recall").distinct()).scalars())
+    recalled = session.execute(select(LogEntry.lot).where(LogEntry.event_type == "recall").distinct()).scalars()
+    sources = tuple(lot for lot in recalled if lot is not None)
     return {*sources, *descendants(session, *sources)} if sources else set()
 
 
@@ -98,7 +101,9 @@ def growers(session: Session) -> list[dict[str, Any]]:
     lots = dict(session.execute(select(Batch.owner_id, func.count()).group_by(Batch.owner_id)).all())
     found = dict(
         session.execute(
-            select(StoredFinding.grower_id, func.count()).where(StoredFinding.lot.is_not(None)).group_by(StoredFinding.grower_id)
+            select(StoredFinding.grower_id, func.count())
+            .where(StoredFinding.lot.is_not(None))
+            .group_by(StoredFinding.grower_id)
         ).all()
     )
     rows = session.execute(
@@ -106,16 +111,26 @@ def growers(session: Session) -> list[dict[str, Any]]:
     ).scalars()
     return [
         {
-            "id": who.id, "name": who.name, "role": who.role, "region": who.region, "phone": who.phone,
-            "registered_at": who.created_at, "revoked": who.revoked_index is not None,
-            "lots": lots.get(who.id, 0), "anomalies": found.get(who.id, 0),
+            "id": who.id,
+            "name": who.name,
+            "role": who.role,
+            "region": who.region,
+            "phone": who.phone,
+            "registered_at": who.created_at,
+            "revoked": who.revoked_index is not None,
+            "lots": lots.get(who.id, 0),
+            "anomalies": found.get(who.id, 0),
         }
         for who in rows
     ]
 
 
 def lots(
-    session: Session, *, grower: str | None = None, codes: tuple[str, ...] | None = None, limit: int = 500,
+    session: Session,
+    *,
+    grower: str | None = None,
+    codes: tuple[str, ...] | None = None,
+    limit: int = 500,
     recalled: set[str] | None = None,
 ) -> list[dict[str, Any]]:
     """`recalled`: `recalled_lots`, when the caller has it already."""
@@ -135,8 +150,14 @@ def lots(
     )
     return [
         {
-            "lot": batch.lot, "product": batch.product, "variety": batch.variety, "grower": name, "grower_id": batch.owner_id,
-            "created_at": batch.created_at, "records": batch.last_seq + 1, "anomalies": found.get(batch.lot, 0),
+            "lot": batch.lot,
+            "product": batch.product,
+            "variety": batch.variety,
+            "grower": name,
+            "grower_id": batch.owner_id,
+            "created_at": batch.created_at,
+            "records": batch.last_seq + 1,
+            "anomalies": found.get(batch.lot, 0),
             "recalled": batch.lot in recalled,
         }
         for batch, name in rows

@@ -114,7 +114,14 @@ def _inputs(session: Session, made: LotRecord, recalled: set[str]) -> tuple[LotL
     # Its latest harvest: when what is in this package was picked.
     harvested = {record.lot: record.occurred_at for record in records.of_type(session, "harvest", lots)}
     return tuple(
-        LotLink(item["lot"], products[item["lot"]], item["quantity"], item["unit"], item["lot"] in recalled, harvested.get(item["lot"]))
+        LotLink(
+            item["lot"],
+            products[item["lot"]],
+            item["quantity"],
+            item["unit"],
+            item["lot"] in recalled,
+            harvested.get(item["lot"]),
+        )
         for item in inputs
     )
 
@@ -138,7 +145,8 @@ def _certificate(batch: Batch, plot: dict | None, steps: tuple[Step, ...], owner
     if packing is None:
         return None
     tested = any(
-        s.record.type == "inspection" and s.record.data.get("result") == "pass" and s.record.data.get("lab") for s in steps
+        s.record.type == "inspection" and s.record.data.get("result") == "pass" and s.record.data.get("lab")
+        for s in steps
     )
     origin = " · ".join(part for part in (owner.region, plot["name"] if plot else None) if part)
     return Certificate(

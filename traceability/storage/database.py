@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import sqlite3
 from pathlib import Path
 
 from alembic import command
@@ -31,7 +32,7 @@ def make_engine(url: str, pool_size: int = POOL_SIZE, max_overflow: int = POOL_O
     return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     # FULL: an acknowledged append survives a power cut, not only a crash of the process.
@@ -60,7 +61,15 @@ def migrate(engine: Engine) -> None:
     if engine.dialect.name != "sqlite":
         command.upgrade(alembic_config(engine), "head")
         return
-    lock_path = Path(engine.url.database).with_suffix(".migrate-lock")
+    lock_path = Path(sqlite_path(engine)).with_suffix(".migrate-lock")
     with lock_path.open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         command.upgrade(alembic_config(engine), "head")
+
+
+def sqlite_path(engine: Engine) -> str:
+    """The file of a SQLite database (the engines here are never in memory)."""
+    path = engine.url.database
+    if not path:
+        raise ValueError("a SQLite database in memory has no file")
+    return path

@@ -62,9 +62,8 @@ def create_app(services: Services) -> FastAPI:
 
 
 def _carries_photo(path: str) -> bool:
-    return (
-        path in (photos.UPLOAD_PATH, "/grower/photos")
-        or (path.startswith("/grower/lots/") and path.endswith("/events"))
+    return path in (photos.UPLOAD_PATH, "/grower/photos") or (
+        path.startswith("/grower/lots/") and path.endswith("/events")
     )
 
 

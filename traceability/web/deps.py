@@ -8,7 +8,7 @@ import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, overload
 
 from fastapi import Depends, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -127,7 +127,9 @@ class SignInNeeded(Exception):
         self.response = response
 
 
-async def browser_session(request: Request, services: Services, cookie: str, roles: frozenset[str]) -> BrowserSession | None:
+async def browser_session(
+    request: Request, services: Services, cookie: str, roles: frozenset[str]
+) -> BrowserSession | None:
     """The signed-in actor behind the session cookie, if it has one of `roles`."""
     token = request.cookies.get(cookie)
     if not token:
@@ -137,6 +139,18 @@ async def browser_session(request: Request, services: Services, cookie: str, rol
     except DomainError:
         return None
     return BrowserSession(actor, token) if actor.role in roles else None
+
+
+@overload
+async def signed_in_values(
+    services: Services, signed: BrowserSession, values: Callable[[Session], dict[str, Any]]
+) -> dict[str, Any]: ...
+
+
+@overload
+async def signed_in_values(
+    services: Services, signed: BrowserSession, values: Callable[[Session], dict[str, Any] | None]
+) -> dict[str, Any] | None: ...
 
 
 async def signed_in_values(

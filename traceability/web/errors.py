@@ -29,7 +29,14 @@ STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (Invalid, 422),
     (Refused, 422),
 )
-_STATUS_CODES = {400: "bad_body", 401: "no_token", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+_STATUS_CODES = {
+    400: "bad_body",
+    401: "no_token",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+}
 # FastAPI's words for a body it cannot read, made into advice.
 _UNREADABLE = "There was an error parsing the body"
 
@@ -84,7 +91,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return error_response(500, "internal", "something went wrong on the server; nothing was stored. Try again later")
+        return error_response(
+            500, "internal", "something went wrong on the server; nothing was stored. Try again later"
+        )
 
 
 def _describe(error: dict) -> str:

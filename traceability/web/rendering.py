@@ -46,7 +46,9 @@ FIELD_ERRORS = {
     "plot": N_("Choose a plot, or give the new plot a name and its place."),
     "inputs": N_("Check the lots this was made from and how much of each."),
     "form": N_("Something in the form is not right. Check each field."),
-    "already_sent": N_("This form was already sent, with other values: the first one was saved. To correct it, log a new record."),
+    "already_sent": N_(
+        "This form was already sent, with other values: the first one was saved. To correct it, log a new record."
+    ),
     "form_expired": N_("This form has expired. Go back, reload the page and try again."),
     "signed_out": N_("You are signed out. Scan your sign-in card again."),
 }
@@ -54,12 +56,18 @@ FIELD_ERRORS = {
 
 # Warnings shown to the grower who just logged the record: advice, not blame.
 ADVICE = {
-    "exif_missing": N_("This photo does not say when or where it was taken. Next time, take the photo with the phone's camera, with location on."),
-    "exif_time_mismatch": N_("The photo was taken on another day than the one you gave. If the date is wrong, log the record again with the right one."),
+    "exif_missing": N_(
+        "This photo does not say when or where it was taken. Next time, take the photo with the phone's camera, with location on."
+    ),
+    "exif_time_mismatch": N_(
+        "The photo was taken on another day than the one you gave. If the date is wrong, log the record again with the right one."
+    ),
     "gps_far_from_plot": N_("The photo was taken far from this lot's plot. Take photos on the plot itself."),
     "photo_reused": N_("This photo was already used for another lot. Each record should have its own new photo."),
     "photo_near_duplicate": N_("This photo looks like one used before. Each record should have its own new photo."),
-    "phi_violation": N_("This harvest is inside a pesticide's safe interval. Buyers and inspectors will see this; do not sell before the interval ends."),
+    "phi_violation": N_(
+        "This harvest is inside a pesticide's safe interval. Buyers and inspectors will see this; do not sell before the interval ends."
+    ),
     "harvest_before_planting": N_("The harvest date is before the planting date. Check both dates."),
     "backdated": N_("This record was logged long after the day it happened. Log records on the day of the work."),
     "quantity_exceeds_harvest": N_("This is more than was harvested. Check the quantities and units."),

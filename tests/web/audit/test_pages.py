@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from tests.orchard import grow
-from tests.web.public.test_lot_page import text_of
+from tests.pages import hidden, text_of
 
 
 def sign_in(client, token: str, lang: str = "zh"):
     return client.post(f"/audit/sign-in?lang={lang}", data={"token": token}, follow_redirects=False)
-
-
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf" value="([0-9a-f]+)"', html).group(1)
 
 
 def test_pages_need_a_regulators_sign_in(farm, client):
@@ -33,7 +27,12 @@ def test_a_regulator_signs_in_and_reads_anomalies_lots_growers_and_recalls(farm,
     signed = sign_in(client, orchard.regulator.token)
     assert signed.status_code == 303 and signed.headers["location"] == "/audit?lang=zh"
     cookie = signed.headers["set-cookie"]
-    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/audit" in cookie and orchard.regulator.token not in cookie
+    assert (
+        "HttpOnly" in cookie
+        and "SameSite=lax" in cookie
+        and "Path=/audit" in cookie
+        and orchard.regulator.token not in cookie
+    )
     anomalies = client.get("/audit?lang=zh")
     assert anomalies.status_code == 200 and anomalies.headers["cache-control"] == "no-store"
     seen = text_of(anomalies.text)
@@ -54,17 +53,23 @@ def test_a_lot_shows_its_whole_trace_and_can_be_recalled_from_the_page(farm, cli
     html = client.get(f"/audit/lots/{orchard.field_lot}?lang=en").text
     seen = text_of(html)
     assert "A field lot: it was not made from other lots." in seen
-    assert orchard.packed_lot in seen[seen.index("What was made from it"):]
+    assert orchard.packed_lot in seen[seen.index("What was made from it") :]
     assert "harvest" in seen and "inspection" in seen
     packed = text_of(client.get(f"/audit/lots/{orchard.packed_lot}?lang=en").text)
-    assert orchard.field_lot in packed[packed.index("Where it came from"):packed.index("What was made from it")]
+    assert orchard.field_lot in packed[packed.index("Where it came from") : packed.index("What was made from it")]
 
-    forged = client.post(f"/audit/lots/{orchard.field_lot}/recall", data={"csrf": "0" * 64, "reason": "x"}, follow_redirects=False)
+    forged = client.post(
+        f"/audit/lots/{orchard.field_lot}/recall", data={"csrf": "0" * 64, "reason": "x"}, follow_redirects=False
+    )
     assert forged.status_code == 403
-    empty = client.post(f"/audit/lots/{orchard.field_lot}/recall?lang=zh", data={"csrf": csrf_of(html), "reason": " "})
+    empty = client.post(
+        f"/audit/lots/{orchard.field_lot}/recall?lang=zh", data={"csrf": hidden(html, "csrf"), "reason": " "}
+    )
     assert empty.status_code == 422 and "请写明召回原因" in empty.text
     done = client.post(
-        f"/audit/lots/{orchard.field_lot}/recall?lang=en", data={"csrf": csrf_of(html), "reason": "农药残留超标"}, follow_redirects=False
+        f"/audit/lots/{orchard.field_lot}/recall?lang=en",
+        data={"csrf": hidden(html, "csrf"), "reason": "农药残留超标"},
+        follow_redirects=False,
     )
     assert done.status_code == 303
     assert client.get(f"/b/{orchard.packed_lot}").text.count('role="alert"') == 1
@@ -78,7 +83,9 @@ def test_signing_out_ends_the_session(farm, client):
     orchard = grow(farm)
     sign_in(client, orchard.regulator.token)
     html = client.get("/audit").text
-    assert client.post("/audit/sign-out", data={"csrf": csrf_of(html)}, follow_redirects=False).status_code == 303
+    assert (
+        client.post("/audit/sign-out", data={"csrf": hidden(html, "csrf")}, follow_redirects=False).status_code == 303
+    )
     assert client.get("/audit", follow_redirects=False).status_code == 303
 
 
@@ -93,9 +100,15 @@ def test_a_double_tap_on_recall_signs_one_recall(farm, client):
     orchard = grow(farm)
     sign_in(client, orchard.regulator.token)
     html = client.get(f"/audit/lots/{orchard.field_lot}").text
-    form = {"csrf": csrf_of(html), "reason": "农药残留超标", "idempotency_key": re.search(r'name="idempotency_key" value="([0-9a-f]+)"', html).group(1)}
+    form = {
+        "csrf": hidden(html, "csrf"),
+        "reason": "农药残留超标",
+        "idempotency_key": hidden(html, "idempotency_key"),
+    }
     for _ in range(2):
-        assert client.post(f"/audit/lots/{orchard.field_lot}/recall", data=form, follow_redirects=False).status_code == 303
+        assert (
+            client.post(f"/audit/lots/{orchard.field_lot}/recall", data=form, follow_redirects=False).status_code == 303
+        )
     assert len(client.get("/api/v1/audit/recalls", headers=orchard.regulator.headers).json()["recalls"]) == 1
 
 

@@ -23,7 +23,7 @@ def test_a_request_gone_while_its_read_is_shared_leaves_the_others_answered(farm
     reader = client.app.state.public.tips
     assert isinstance(reader, SharedReadTips)
 
-    async def three_requests_one_leaves() -> list:
+    async def three_requests_one_leaves() -> tuple[dict, dict]:
         first = asyncio.create_task(reader((lot,)))
         await asyncio.sleep(0)  # the first starts the read; the next two wait for another
         second, third = asyncio.create_task(reader((lot,))), asyncio.create_task(reader(("NOSUCHLOT", lot)))

@@ -15,6 +15,7 @@ from signing.note import Verifier
 from tests.conftest import BOTH_DATABASES, make_settings
 from tests.factories import Farm
 from tests.orchard import GTIN, HARVEST_PHOTO, grow, recall
+from tests.pages import text_of
 from traceability.services import open_services
 from traceability.storage.models import LogEntry
 from traceability.web.app import create_app
@@ -29,21 +30,31 @@ def page(client: TestClient, path: str, lang: str | None = "zh", **headers) -> s
     return response.text
 
 
-def text_of(html: str) -> str:
-    """What a reader sees, roughly: tags dropped, whitespace collapsed."""
-    body = re.sub(r"<(style|title)>.*?</\1>", " ", html, flags=re.S)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body)).replace("&#39;", "'")
-
-
 @both_databases
 def test_a_packed_lot_tells_its_story_in_chinese(farm, client):
     orchard = grow(farm)
     html = page(client, f"/b/{orchard.packed_lot}")
     seen = text_of(html)
     assert '<html lang="zh-CN">' in html
-    for words in ("苹果礼盒", "红富士", "王秀英", "陕西省延安市洛川县", "记录完整", "原料来自", "采收于 2008年10月22日",
-                  "承诺达标合格证", "未使用禁用农药、兽药及其他化合物", "产品名称", "200 斤 · 20 件", "开具时间 2008年10月24日",
-                  "承诺主体 王秀英", "包装", "发货", "发往 西安", "下载证明文件"):
+    for words in (
+        "苹果礼盒",
+        "红富士",
+        "王秀英",
+        "陕西省延安市洛川县",
+        "记录完整",
+        "原料来自",
+        "采收于 2008年10月22日",
+        "承诺达标合格证",
+        "未使用禁用农药、兽药及其他化合物",
+        "产品名称",
+        "200 斤 · 20 件",
+        "开具时间 2008年10月24日",
+        "承诺主体 王秀英",
+        "包装",
+        "发货",
+        "发往 西安",
+        "下载证明文件",
+    ):
         assert words in seen, words
     assert f'href="/b/{orchard.field_lot}?lang=zh"' in html  # the visitor's choice of language carries over
     assert 'role="alert"' not in html
@@ -54,9 +65,21 @@ def test_the_field_lot_shows_inputs_harvest_photo_and_inspection_in_english(farm
     html = page(client, f"/b/{orchard.field_lot}", lang="en")
     seen = text_of(html)
     assert '<html lang="en">' in html
-    for words in ("Planting", "Pesticide applied", "阿维菌素乳油", "Pre-harvest interval 14 days", "Safe to pick from Oct 4, 2008",
-                  "Harvest", "Oct 22, 2008", "Quantity 1,200 jin (500 g)", "Inspection", "Result Passed",
-                  "Records intact", "All 5 records of this lot", "1 photo was taken for this lot."):
+    for words in (
+        "Planting",
+        "Pesticide applied",
+        "阿维菌素乳油",
+        "Pre-harvest interval 14 days",
+        "Safe to pick from Oct 4, 2008",
+        "Harvest",
+        "Oct 22, 2008",
+        "Quantity 1,200 jin (500 g)",
+        "Inspection",
+        "Result Passed",
+        "Records intact",
+        "All 5 records of this lot",
+        "1 photo was taken for this lot.",
+    ):
         assert words in seen, words
     thumb = f'<img src="/p/{orchard.photo}/thumb.jpg" loading="lazy"'
     assert thumb in html and f'href="/p/{orchard.photo}.jpg"' in html
@@ -67,7 +90,9 @@ def test_the_field_lot_shows_inputs_harvest_photo_and_inspection_in_english(farm
 def test_language_follows_the_browser_and_the_switch(farm, client):
     lot = grow(farm).packed_lot
     assert '<html lang="en">' in page(client, f"/b/{lot}", lang=None, **{"Accept-Language": "en-GB,en;q=0.9,zh;q=0.5"})
-    assert '<html lang="zh-CN">' in page(client, f"/b/{lot}", lang=None, **{"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"})
+    assert '<html lang="zh-CN">' in page(
+        client, f"/b/{lot}", lang=None, **{"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}
+    )
     assert '<html lang="zh-CN">' in page(client, f"/b/{lot}", lang=None)  # no preference: Chinese first
     assert '<html lang="zh-CN">' in page(client, f"/b/{lot}", lang=None, **{"Accept-Language": "fr,de;q=0.5"})
     assert '<html lang="en">' in page(client, f"/b/{lot}", lang="en", **{"Accept-Language": "zh-CN"})
@@ -83,7 +108,12 @@ def test_the_digital_link_answers_the_same_page(farm, client):
     assert "苹果礼盒" in page(client, f"/01/{GTIN}/10/{lot}")
     assert "苹果礼盒" in page(client, f"/01/{GTIN.lstrip('0')}/10/{lot}")  # GTIN-13, zero-padded by GS1's rule
     wrong_check_digit = GTIN[:-1] + "3"
-    for path in (f"/01/{wrong_check_digit}/10/{lot}", f"/01/00000000000017/10/{lot}", f"/01/{GTIN}/10/{orchard.field_lot}", f"/01/x/10/{lot}"):
+    for path in (
+        f"/01/{wrong_check_digit}/10/{lot}",
+        f"/01/00000000000017/10/{lot}",
+        f"/01/{GTIN}/10/{orchard.field_lot}",
+        f"/01/x/10/{lot}",
+    ):
         response = client.get(path)
         assert response.status_code == 404 and "找不到这个批次" in response.text, path
 
@@ -114,7 +144,9 @@ def test_grower_strings_are_escaped_and_no_script_may_run(farm: Farm, client):
     policy = response.headers["content-security-policy"]
     assert "default-src 'none'" in policy and "script-src" not in policy and "unsafe-inline" not in policy
     # The inline stylesheet is allowed by its hash, nothing else.
-    css = re.search(r"<style>(.*?)</style>", html, re.S).group(1)
+    style = re.search(r"<style>(.*?)</style>", html, re.S)
+    assert style is not None
+    css = style.group(1)
     digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
     assert f"'sha256-{digest}'" in policy
     assert response.headers["x-content-type-options"] == "nosniff"
@@ -123,12 +155,14 @@ def test_grower_strings_are_escaped_and_no_script_may_run(farm: Farm, client):
 def test_a_page_stays_small_for_a_phone_on_3g(farm, client):
     orchard = grow(farm)
     for _ in range(30):
-        farm.event(orchard.grower, orchard.field_lot, "observation", {"note": "果园巡查：果面着色均匀，未见病虫害。" * 3})
+        farm.event(
+            orchard.grower, orchard.field_lot, "observation", {"note": "果园巡查：果面着色均匀，未见病虫害。" * 3}
+        )
     for lot in (orchard.field_lot, orchard.packed_lot):
         for lang in ("zh", "en"):
             response = client.get(f"/b/{lot}", params={"lang": lang}, headers={"Accept-Encoding": "identity"})
             assert len(response.content) <= 40_000, (lot, lang, len(response.content))
-            assert "<link rel=\"stylesheet\"" not in response.text and "<script" not in response.text
+            assert '<link rel="stylesheet"' not in response.text and "<script" not in response.text
 
 
 def test_an_unchanged_page_answers_304_and_a_new_record_shows_on_the_next_request(farm, client):
@@ -158,7 +192,9 @@ def test_head_answers_the_headers_of_the_page(farm, client):
     lot = grow(farm).packed_lot
     get, head = client.get(f"/b/{lot}"), client.head(f"/b/{lot}")
     assert head.status_code == 200 and head.content == b""
-    assert head.headers["etag"] == get.headers["etag"] and head.headers["content-length"] == get.headers["content-length"]
+    assert (
+        head.headers["etag"] == get.headers["etag"] and head.headers["content-length"] == get.headers["content-length"]
+    )
     assert client.head("/b/NOSUCHLOT").status_code == 404
 
 
@@ -176,13 +212,13 @@ def test_a_recall_shows_at_once_on_the_lot_and_on_every_lot_made_from_it(farm, c
     recall(farm, orchard, orchard.field_lot)
     source = page(client, f"/b/{orchard.field_lot}")
     assert source.count('role="alert"') == 1
-    banner = text_of(source[source.index('role="alert"'):source.index("</div>", source.index('role="alert"'))])
+    banner = text_of(source[source.index('role="alert"') : source.index("</div>", source.index('role="alert"'))])
     assert "已召回：请勿食用或销售本产品" in banner and "2008年10月26日" in banner and "洛川县农业农村局" in banner
     assert "农药残留超标" in banner
     derived = page(client, f"/b/{orchard.packed_lot}", lang="en")
     assert derived.count('role="alert"') == 1
     assert f"Lot {orchard.field_lot}, which this lot was made from, was recalled" in text_of(derived)
-    assert "recalled" in text_of(derived[derived.index("Made from"):])
+    assert "recalled" in text_of(derived[derived.index("Made from") :])
     assert "Recalled: this certificate no longer covers the product." in text_of(derived)
     # The banner comes before everything else on the page.
     assert derived.index('role="alert"') < derived.index("<main>")
@@ -221,7 +257,9 @@ def test_a_tampered_record_is_shown_as_failed_verification(farm, client, service
     lot = orchard.field_lot
     with services.sessions() as session:
         stored = session.query(LogEntry).filter_by(lot=lot, event_type="harvest").one()
-        session.execute(update(LogEntry).where(LogEntry.idx == stored.idx).values(entry=stored.entry.replace(b"1200", b"9200")))
+        session.execute(
+            update(LogEntry).where(LogEntry.idx == stored.idx).values(entry=stored.entry.replace(b"1200", b"9200"))
+        )
         session.commit()
     with TestClient(create_app(services)) as fresh:  # a cold cache, as after a restart
         seen = text_of(fresh.get(f"/b/{lot}", params={"lang": "en"}).text)
@@ -231,7 +269,9 @@ def test_a_tampered_record_is_shown_as_failed_verification(farm, client, service
 
 def test_the_certificate_names_commissioned_testing_when_a_lab_passed_the_lot(farm, client):
     orchard = grow(farm)
-    packed = farm.batch(orchard.grower, "苹果", inputs=[{"lot": orchard.field_lot, "quantity": 10, "unit": "kg"}])["lot"]
+    packed = farm.batch(orchard.grower, "苹果", inputs=[{"lot": orchard.field_lot, "quantity": 10, "unit": "kg"}])[
+        "lot"
+    ]
     farm.event(orchard.grower, packed, "packing", {"quantity": 10, "unit": "kg", "package_count": 2})
     assert "质量安全控制符合要求" in text_of(page(client, f"/b/{packed}"))
     farm.event(orchard.regulator, packed, "inspection", {"test": "农残检测", "result": "pass", "lab": "县检测站"})

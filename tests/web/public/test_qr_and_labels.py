@@ -39,7 +39,7 @@ def test_the_svg_code_is_the_same_symbol_and_scales_for_print(farm, client):
     assert "max-age" in response.headers["cache-control"]
 
 
-@pytest.mark.parametrize("count, sheets", [(1, 1), (24, 1), (25, 2), (60, 3)])
+@pytest.mark.parametrize(("count", "sheets"), [(1, 1), (24, 1), (25, 2), (60, 3)])
 def test_a_label_sheet_has_as_many_labels_as_asked(farm, client, count, sheets):
     orchard = grow(farm)
     html = client.get(f"/b/{orchard.packed_lot}/labels", params={"count": count}).text

@@ -30,7 +30,9 @@ def create_regulator(body: RegulatorIn, actor: ActorDep, accounts: AccountsDep, 
 
 
 @router.post("/cooperatives", status_code=201, response_model=CooperativeOut, summary="Register a cooperative (admin)")
-def create_cooperative(body: CooperativeIn, actor: ActorDep, accounts: AccountsDep, idem: IdempotencyDep) -> JSONResponse:
+def create_cooperative(
+    body: CooperativeIn, actor: ActorDep, accounts: AccountsDep, idem: IdempotencyDep
+) -> JSONResponse:
     require_role(actor, ADMINS, "register cooperatives")
     subject = {"name": body.name, "region": body.region}
     return respond(accounts.register(actor, "cooperative", subject, None, idem))
@@ -49,7 +51,9 @@ def login_link(grower_id: Annotated[str, Path(max_length=32)], actor: ActorDep, 
     return JSONResponse(card, status_code=201, headers={"Cache-Control": "no-store"})
 
 
-@router.post("/identities/{identity_id}/revoke", response_model=RevokedOut, summary="Revoke a key (admin): appends key_revoke")
+@router.post(
+    "/identities/{identity_id}/revoke", response_model=RevokedOut, summary="Revoke a key (admin): appends key_revoke"
+)
 def revoke(identity_id: str, body: RevokeIn, actor: ActorDep, accounts: AccountsDep) -> JSONResponse:
     require_role(actor, ADMINS, "revoke keys")
     return respond(accounts.revoke(actor, identity_id, body.reason))

@@ -31,25 +31,39 @@ ToQuery = Annotated[datetime | None, Query(alias="to", description="Records rece
 
 
 @router.get("/epcis", summary="EPCIS 2.0 JSON-LD document of a lot's trace, or of a time range")
-def export_epcis(actor: ActorDep, services: ServicesDep, lot: LotQuery = None, since: FromQuery = None, until: ToQuery = None) -> StreamingResponse:
+def export_epcis(
+    actor: ActorDep, services: ServicesDep, lot: LotQuery = None, since: FromQuery = None, until: ToQuery = None
+) -> StreamingResponse:
     filters = _filters(actor, services, lot, since, until)
     created = services.clock.now()
-    chunks = _streamed(services, filters, lambda records: epcis_document(records, created=created, base_url=services.settings.public_url))
+    chunks = _streamed(
+        services,
+        filters,
+        lambda records: epcis_document(records, created=created, base_url=services.settings.public_url),
+    )
     return StreamingResponse(
         chunks, media_type="application/ld+json", headers=_attachment(f"suyuan-epcis-{_name(filters, created)}.jsonld")
     )
 
 
-@router.get("/fsma204.csv", summary="FSMA 204 electronic sortable spreadsheet (CSV), one row per critical tracking event")
-def export_fsma_csv(actor: ActorDep, services: ServicesDep, lot: LotQuery = None, since: FromQuery = None, until: ToQuery = None) -> StreamingResponse:
+@router.get(
+    "/fsma204.csv", summary="FSMA 204 electronic sortable spreadsheet (CSV), one row per critical tracking event"
+)
+def export_fsma_csv(
+    actor: ActorDep, services: ServicesDep, lot: LotQuery = None, since: FromQuery = None, until: ToQuery = None
+) -> StreamingResponse:
     filters = _filters(actor, services, lot, since, until)
     chunks = _streamed(services, filters, lambda records: csv_chunks(records, public_url=services.settings.public_url))
     name = _name(filters, services.clock.now())
-    return StreamingResponse(chunks, media_type="text/csv; charset=utf-8", headers=_attachment(f"suyuan-fsma204-{name}.csv"))
+    return StreamingResponse(
+        chunks, media_type="text/csv; charset=utf-8", headers=_attachment(f"suyuan-fsma204-{name}.csv")
+    )
 
 
 @router.get("/fsma204.xlsx", summary="FSMA 204 electronic sortable spreadsheet (XLSX)")
-async def export_fsma_xlsx(actor: ActorDep, services: ServicesDep, lot: LotQuery = None, since: FromQuery = None, until: ToQuery = None) -> FileResponse:
+async def export_fsma_xlsx(
+    actor: ActorDep, services: ServicesDep, lot: LotQuery = None, since: FromQuery = None, until: ToQuery = None
+) -> FileResponse:
     filters = _filters(actor, services, lot, since, until)
     # A workbook is a zip that needs its end before its start: written to a temporary file
     # (row by row, openpyxl's write-only mode), sent, then removed.
@@ -84,7 +98,9 @@ def _filters(actor: Actor, services: Services, lot: str | None, since: datetime 
     return {"lot": lot, "since": since, "until": until}
 
 
-def _streamed(services: Services, filters: dict, chunks: Callable[[Iterable[Exported]], Iterator[bytes]]) -> Iterator[bytes]:
+def _streamed(
+    services: Services, filters: dict, chunks: Callable[[Iterable[Exported]], Iterator[bytes]]
+) -> Iterator[bytes]:
     # The session lives as long as the stream, not as long as the request handler.
     with services.sessions() as session:
         yield from chunks(exported(session, **filters))

@@ -19,7 +19,9 @@ Position = Annotated[int, Query(ge=0, le=2**62)]
 Size = Annotated[int, Query(ge=1, le=2**62)]
 
 
-@router.get("/checkpoint", response_class=PlainTextResponse, summary="The latest signed checkpoint (C2SP tlog-checkpoint)")
+@router.get(
+    "/checkpoint", response_class=PlainTextResponse, summary="The latest signed checkpoint (C2SP tlog-checkpoint)"
+)
 def checkpoint(session: SessionDep, services: ServicesDep) -> PlainTextResponse:
     return PlainTextResponse(
         services.log.checkpoint(session), media_type="text/plain; charset=utf-8", headers={"Cache-Control": "no-cache"}

@@ -20,7 +20,9 @@ def create_plot(body: PlotIn, actor: ActorDep, lots: LotsDep, idem: IdempotencyD
     return respond(lots.create_plot(actor, body, idem))
 
 
-@router.post("/batches", status_code=201, response_model=BatchOut, summary="Create a lot (grower): appends its batch record")
+@router.post(
+    "/batches", status_code=201, response_model=BatchOut, summary="Create a lot (grower): appends its batch record"
+)
 def create_batch(body: BatchIn, actor: ActorDep, lots: LotsDep, idem: IdempotencyDep) -> JSONResponse:
     return respond(lots.create_batch(actor, body, idem))
 

@@ -18,7 +18,9 @@ UPLOAD_PATH = "/api/v1/photos"
 _COPY_HEADERS = {"Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"}
 
 
-@router.post(UPLOAD_PATH, status_code=201, response_model=PhotoOut, summary="Upload a photo (grower): JPEG, PNG, WebP or HEIC")
+@router.post(
+    UPLOAD_PATH, status_code=201, response_model=PhotoOut, summary="Upload a photo (grower): JPEG, PNG, WebP or HEIC"
+)
 def upload_photo(
     file: Annotated[UploadFile, File(description="The photo as taken: its bytes are the evidence")],
     actor: ActorDep,
@@ -28,11 +30,15 @@ def upload_photo(
     return respond(photos.ingest(actor, file.file.read()))
 
 
-@router.get("/p/{sha256}.jpg", response_class=FileResponse, summary="Display copy: upright, at most 1600 px, no metadata")
+@router.get(
+    "/p/{sha256}.jpg", response_class=FileResponse, summary="Display copy: upright, at most 1600 px, no metadata"
+)
 def display_copy(sha256: Sha256Path, photos: PhotosDep) -> FileResponse:
     return FileResponse(photos.public_copy(sha256, thumbnail=False), media_type="image/jpeg", headers=_COPY_HEADERS)
 
 
-@router.get("/p/{sha256}/thumb.jpg", response_class=FileResponse, summary="Thumbnail: upright, at most 320 px, no metadata")
+@router.get(
+    "/p/{sha256}/thumb.jpg", response_class=FileResponse, summary="Thumbnail: upright, at most 320 px, no metadata"
+)
 def thumbnail(sha256: Sha256Path, photos: PhotosDep) -> FileResponse:
     return FileResponse(photos.public_copy(sha256, thumbnail=True), media_type="image/jpeg", headers=_COPY_HEADERS)

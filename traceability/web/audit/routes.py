@@ -61,7 +61,9 @@ Regulator = Annotated[BrowserSession, Depends(_signed_in)]
 def _page(name: str, lang: str, status: int = 200, **values: Any) -> Response:
     body = rendering.render("audit", name, lang, q=f"?lang={lang}", **values)
     # Private: no cache on the way may keep what a regulator saw.
-    return Response(body, status_code=status, media_type=HTML, headers={**SECURITY_HEADERS, "Cache-Control": "no-store"})
+    return Response(
+        body, status_code=status, media_type=HTML, headers={**SECURITY_HEADERS, "Cache-Control": "no-store"}
+    )
 
 
 async def _signed_in_page(
@@ -129,7 +131,13 @@ async def anomalies_page(
         found = audit.anomalies(session, wanted, localizable=True)
         more = None
         if found["next"] is not None:
-            query = {"lang": chosen, "code": wanted.code, "lot": wanted.lot, "grower": wanted.grower, "after": found["next"]}
+            query = {
+                "lang": chosen,
+                "code": wanted.code,
+                "lot": wanted.lot,
+                "grower": wanted.grower,
+                "after": found["next"],
+            }
             more = urlencode({k: v for k, v in query.items() if v is not None})
         return {"anomalies": found["anomalies"], "wanted": wanted, "next": more}
 
@@ -139,7 +147,9 @@ async def anomalies_page(
 @router.get("/growers")
 async def growers_page(request: Request, services: ServicesDep, signed: Regulator, lang: LangQuery = None) -> Response:
     chosen = choose_lang(request, lang)
-    return await _signed_in_page(services, signed, chosen, "growers", lambda session: {"growers": audit.growers(session)})
+    return await _signed_in_page(
+        services, signed, chosen, "growers", lambda session: {"growers": audit.growers(session)}
+    )
 
 
 @router.get("/lots")
@@ -151,7 +161,9 @@ async def lots_page(
     grower: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
     chosen = choose_lang(request, lang)
-    return await _signed_in_page(services, signed, chosen, "lots", lambda session: {"lots": audit.lots(session, grower=grower)})
+    return await _signed_in_page(
+        services, signed, chosen, "lots", lambda session: {"lots": audit.lots(session, grower=grower)}
+    )
 
 
 @router.get("/recalls")
@@ -160,7 +172,9 @@ async def recalls_page(request: Request, services: ServicesDep, signed: Regulato
 
 
 @router.get("/lots/{lot}")
-async def lot_page(request: Request, services: ServicesDep, signed: Regulator, lot: str, lang: LangQuery = None) -> Response:
+async def lot_page(
+    request: Request, services: ServicesDep, signed: Regulator, lot: str, lang: LangQuery = None
+) -> Response:
     return await _lot(services, signed, lot, choose_lang(request, lang))
 
 
@@ -197,7 +211,9 @@ async def recall(
 ) -> Response:
     chosen = choose_lang(request, lang)
     if not browser.csrf_ok(signed.token, csrf):
-        return Response(rendering.field_message(chosen, "form_expired"), status_code=403, media_type="text/plain; charset=utf-8")
+        return Response(
+            rendering.field_message(chosen, "form_expired"), status_code=403, media_type="text/plain; charset=utf-8"
+        )
     now = services.clock.now().astimezone().replace(microsecond=0).isoformat()
     try:
         event = _events.validate_python({"type": "recall", "occurred_at": now, "data": {"reason": reason}})

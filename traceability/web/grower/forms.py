@@ -89,7 +89,9 @@ def batch_from_form(form: Mapping[str, str], plot_id: str | None, inputs: list[d
         return BatchIn.model_validate(body)
     except ValidationError as exc:
         # A lot's inputs have one place on the form for what is wrong with them.
-        raise FormErrors(["inputs" if e["loc"][:1] == ("inputs",) else f for e, f in zip(exc.errors(), _each(exc))]) from None
+        raise FormErrors(
+            ["inputs" if e["loc"][:1] == ("inputs",) else f for e, f in zip(exc.errors(), _each(exc), strict=True)]
+        ) from None
 
 
 def occurred_at(form: Mapping[str, str]) -> str:
@@ -115,7 +117,17 @@ def _place(form: Mapping[str, str]) -> dict | None:
         raise FormErrors(["place"]) from None
 
 
-_KNOWN = {*NUMBERS, *(f for fs in FIELDS.values() for f in fs), "note", "occurred_at", "product", "variety", "plot_id", "place", "inputs"}
+_KNOWN = {
+    *NUMBERS,
+    *(f for fs in FIELDS.values() for f in fs),
+    "note",
+    "occurred_at",
+    "product",
+    "variety",
+    "plot_id",
+    "place",
+    "inputs",
+}
 
 
 def _fields(exc: ValidationError) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,6 +18,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -119,7 +121,9 @@ async def login(request: Request, services: ServicesDep, code: str, lang: LangQu
     if token is None:
         return _signed_out(chosen, used=True)
     response = RedirectResponse(f"/grower?lang={chosen}", status_code=303)
-    response.set_cookie(GROWER_COOKIE, token, **cookie_options(services.settings.public_url, GROWER_PATH, GROWER_LIFETIME))
+    response.set_cookie(
+        GROWER_COOKIE, token, **cookie_options(services.settings.public_url, GROWER_PATH, GROWER_LIFETIME)
+    )
     response.delete_cookie(LOGIN_NONCE_COOKIE, path=GROWER_PATH)
     return response
 
@@ -157,7 +161,9 @@ async def sign_out(request: Request, services: ServicesDep) -> Response:
 
 @router.get("")
 async def home(request: Request, services: ServicesDep, signed: Grower, lang: LangQuery = None) -> Response:
-    values = await signed_in_values(services, signed, lambda session: {"lots": audit.lots(session, grower=signed.actor.id)})
+    values = await signed_in_values(
+        services, signed, lambda session: {"lots": audit.lots(session, grower=signed.actor.id)}
+    )
     return _page("home", choose_lang(request, lang), **values)
 
 
@@ -167,16 +173,26 @@ async def new_lot_form(request: Request, services: ServicesDep, signed: Grower, 
     return await _new_lot_page(services, signed, chosen, {}, [])
 
 
-async def _new_lot_page(services: Services, signed: BrowserSession, lang: str, form: dict, errors: list[str], status: int = 200) -> Response:
+async def _new_lot_page(
+    services: Services, signed: BrowserSession, lang: str, form: dict, errors: list[str], status: int = 200
+) -> Response:
     actor = signed.actor
 
-    def load(session) -> dict:
-        plots = session.execute(select(Plot.id, Plot.name).where(Plot.owner_id == actor.id).order_by(Plot.created_at)).all()
+    def load(session: Session) -> dict[str, Any]:
+        plots = session.execute(
+            select(Plot.id, Plot.name).where(Plot.owner_id == actor.id).order_by(Plot.created_at)
+        ).all()
         return {"plots": [{"id": i, "name": n} for i, n in plots], "lots": audit.lots(session, grower=actor.id)}
 
     return _page(
-        "new_lot", lang, status=status, form=form, errors=errors, units=forms.UNITS,
-        idempotency_key=form.get("idempotency_key") or str(uuid.uuid4()), **await signed_in_values(services, signed, load),
+        "new_lot",
+        lang,
+        status=status,
+        form=form,
+        errors=errors,
+        units=forms.UNITS,
+        idempotency_key=form.get("idempotency_key") or str(uuid.uuid4()),
+        **await signed_in_values(services, signed, load),
     )
 
 
@@ -199,7 +215,11 @@ async def create_lot(request: Request, services: ServicesDep, signed: Grower, la
         new_plot = None
         if fields.get("plot_name"):
             try:
-                new_plot = PlotIn(name=fields["plot_name"], lat=float(fields.get("plot_lat", "")), lon=float(fields.get("plot_lon", "")))
+                new_plot = PlotIn(
+                    name=fields["plot_name"],
+                    lat=float(fields.get("plot_lat", "")),
+                    lon=float(fields.get("plot_lon", "")),
+                )
             except ValueError:
                 raise FormErrors(["plot"]) from None
         body = forms.batch_from_form(fields, plot_id, inputs)  # refused here, nothing was stored
@@ -213,23 +233,38 @@ async def create_lot(request: Request, services: ServicesDep, signed: Grower, la
     except FormErrors as exc:
         return await _new_lot_page(services, signed, chosen, fields, exc.fields, status=422)
     except DomainError as exc:
-        field = {"unknown_plot": "plot", "unknown_lot": "inputs", "idempotency_key_reused": "already_sent"}.get(exc.code, "form")
+        field = {"unknown_plot": "plot", "unknown_lot": "inputs", "idempotency_key_reused": "already_sent"}.get(
+            exc.code, "form"
+        )
         return await _new_lot_page(services, signed, chosen, fields, [field], status=422)
     return RedirectResponse(f"/grower/lots/{lot}?lang={chosen}", status_code=303)
 
 
 @router.get("/lots/{lot}")
 async def lot_page(
-    request: Request, services: ServicesDep, signed: Grower, lot: str, lang: LangQuery = None,
-    logged: Annotated[int | None, Query(ge=0, le=2**31)] = None, advice: Annotated[str, Query(max_length=500)] = "",
+    request: Request,
+    services: ServicesDep,
+    signed: Grower,
+    lot: str,
+    lang: LangQuery = None,
+    logged: Annotated[int | None, Query(ge=0, le=2**31)] = None,
+    advice: Annotated[str, Query(max_length=500)] = "",
 ) -> Response:
     """A lot; after a record was logged without the script, with what was logged and the advice about it."""
     codes = [code for code in advice.split(",") if code in rendering.ADVICE]
     return await _lot_page(services, signed, choose_lang(request, lang), lot, done=logged, advice_codes=codes)
 
 
-async def _lot_page(services: Services, signed: BrowserSession, lang: str, lot: str, done: int | None = None, advice_codes=(), status: int = 200) -> Response:
-    def load(session) -> dict | None:
+async def _lot_page(
+    services: Services,
+    signed: BrowserSession,
+    lang: str,
+    lot: str,
+    done: int | None = None,
+    advice_codes: Sequence[str] = (),
+    status: int = 200,
+) -> Response:
+    def load(session: Session) -> dict[str, Any] | None:
         batch = _own_lot(session, signed, lot)
         if batch is None:
             return None
@@ -239,23 +274,40 @@ async def _lot_page(services: Services, signed: BrowserSession, lang: str, lot: 
     if loaded is None:
         return _page("signed_out", lang, status=404, used=False, who=None)
     return _page(
-        "lot", lang, status=status, kinds=forms.KINDS, done=done, advice_codes=list(dict.fromkeys(advice_codes)), **loaded,
+        "lot",
+        lang,
+        status=status,
+        kinds=forms.KINDS,
+        done=done,
+        advice_codes=list(dict.fromkeys(advice_codes)),
+        **loaded,
     )
 
 
-def _own_lot(session, signed: BrowserSession, lot: str) -> Batch | None:
+def _own_lot(session: Session, signed: BrowserSession, lot: str) -> Batch | None:
     batch = session.get(Batch, lot) if LOT_PATTERN.fullmatch(lot) else None
     return batch if batch is not None and batch.owner_id == signed.actor.id else None
 
 
 @router.get("/lots/{lot}/log/{kind}")
-async def event_form(request: Request, services: ServicesDep, signed: Grower, lot: str, kind: str, lang: LangQuery = None) -> Response:
+async def event_form(
+    request: Request, services: ServicesDep, signed: Grower, lot: str, kind: str, lang: LangQuery = None
+) -> Response:
     chosen = choose_lang(request, lang)
     return await _event_page(services, signed, chosen, lot, kind, {}, [])
 
 
-async def _event_page(services: Services, signed: BrowserSession, lang: str, lot: str, kind: str, form: dict, errors: list[str], status: int = 200) -> Response:
-    def load(session) -> dict | None:
+async def _event_page(
+    services: Services,
+    signed: BrowserSession,
+    lang: str,
+    lot: str,
+    kind: str,
+    form: dict,
+    errors: list[str],
+    status: int = 200,
+) -> Response:
+    def load(session: Session) -> dict[str, Any] | None:
         batch = _own_lot(session, signed, lot)
         return {"lot": batch} if batch is not None else None
 
@@ -265,22 +317,36 @@ async def _event_page(services: Services, signed: BrowserSession, lang: str, lot
     # The phone's clock fills "when"; without JavaScript the server's, in China Standard Time.
     now = services.clock.now().astimezone(timezone(timedelta(minutes=forms.DEFAULT_OFFSET_MINUTES)))
     return _page(
-        "event", lang, status=status, kind=kind, form=form, errors=errors,
-        idempotency_key=form.get("idempotency_key") or str(uuid.uuid4()), now=now.strftime("%Y-%m-%dT%H:%M"),
-        phi_days=forms.COMMON_PHI_DAYS, units_list=forms.UNITS, irrigation_units=forms.IRRIGATION_UNITS,
+        "event",
+        lang,
+        status=status,
+        kind=kind,
+        form=form,
+        errors=errors,
+        idempotency_key=form.get("idempotency_key") or str(uuid.uuid4()),
+        now=now.strftime("%Y-%m-%dT%H:%M"),
+        phi_days=forms.COMMON_PHI_DAYS,
+        units_list=forms.UNITS,
+        irrigation_units=forms.IRRIGATION_UNITS,
         **loaded,
     )
 
 
 @router.post("/lots/{lot}/events")
-async def log_event(request: Request, services: ServicesDep, signed: Grower, lot: str, lang: LangQuery = None) -> Response:
+async def log_event(
+    request: Request, services: ServicesDep, signed: Grower, lot: str, lang: LangQuery = None
+) -> Response:
     chosen = choose_lang(request, lang)
     wants_json = "application/json" in request.headers.get("accept", "")
     actor = signed.actor
     fields, photo = await _form(request)
     # The script's header first: a record kept on the phone may carry the field of an older session.
     if not browser.csrf_ok(signed.token, request.headers.get("x-csrf-token") or fields.get("csrf")):
-        return _json_error(403, "form_expired", chosen) if wants_json else _page("signed_out", chosen, status=403, used=True, who=None)
+        return (
+            _json_error(403, "form_expired", chosen)
+            if wants_json
+            else _page("signed_out", chosen, status=403, used=True, who=None)
+        )
     kind = fields.get("type", "")
     fields["idempotency_key"] = request.headers.get("idempotency-key") or fields.get("idempotency_key", "")
 
@@ -316,7 +382,14 @@ async def log_event(request: Request, services: ServicesDep, signed: Grower, lot
             return _json_error(422, exc.fields[0], chosen, fields=exc.fields)
         return await _event_page(services, signed, chosen, lot, kind, fields, exc.fields, status=422)
     if wants_json:
-        return JSONResponse({"index": answer["index"], "seq": answer["seq"], "advice": [rendering.advice_text(chosen, c) for c in answer["codes"]]}, status_code=201)
+        return JSONResponse(
+            {
+                "index": answer["index"],
+                "seq": answer["seq"],
+                "advice": [rendering.advice_text(chosen, c) for c in answer["codes"]],
+            },
+            status_code=201,
+        )
     # Post, then redirect: a reload of the page shows the lot, it does not send the form again.
     advice = ",".join(dict.fromkeys(answer["codes"]))
     return RedirectResponse(f"/grower/lots/{lot}?lang={chosen}&logged={answer['seq']}&advice={advice}", status_code=303)
@@ -339,20 +412,28 @@ async def upload_photo(request: Request, services: ServicesDep, signed: Grower, 
     actor, token = signed.actor, signed.token
     if not browser.csrf_ok(token, request.headers.get("x-csrf-token")):
         return _json_error(403, "form_expired")
-    fields, photo = await _form(request)
+    _, photo = await _form(request)
     if photo is None:
         return _json_error(422, "photo")
     data = await photo.read()
     outcome = await run_in_threadpool(services.photos.ingest, actor, data)
     body = outcome.body
-    return JSONResponse({**body, "advice": [rendering.advice_text(chosen, w["code"]) for w in body["warnings"]]}, status_code=201)
+    return JSONResponse(
+        {**body, "advice": [rendering.advice_text(chosen, w["code"]) for w in body["warnings"]]}, status_code=201
+    )
 
 
 @router.get("/app.js")
 def app_js() -> Response:
-    return Response(_APP_JS, media_type="text/javascript; charset=utf-8", headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
+    return Response(
+        _APP_JS,
+        media_type="text/javascript; charset=utf-8",
+        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+    )
 
 
-def _json_error(status: int, code: str, lang: str = i18n.DEFAULT, **extra) -> JSONResponse:
+def _json_error(status: int, code: str, lang: str = i18n.DEFAULT, **extra: Any) -> JSONResponse:
     """For the script: the code, and a sentence to show the grower."""
-    return JSONResponse({"error": {"code": code, "message": rendering.field_message(lang, code), **extra}}, status_code=status)
+    return JSONResponse(
+        {"error": {"code": code, "message": rendering.field_message(lang, code), **extra}}, status_code=status
+    )

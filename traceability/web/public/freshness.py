@@ -15,9 +15,10 @@ import asyncio
 import sqlite3
 from collections.abc import Iterable
 
-from sqlalchemy import Engine, bindparam, select
+from sqlalchemy import Connection, Engine, bindparam, select
 from starlette.concurrency import run_in_threadpool
 
+from ...storage.database import sqlite_path
 from ...storage.models import Batch
 
 # One stuck read must not hold every page of the process for long.
@@ -28,7 +29,7 @@ Tips = dict[str, tuple[int, str | None]]
 _TIPS = select(Batch.lot, Batch.last_seq, Batch.gtin).where(Batch.lot.in_(bindparam("lots", expanding=True)))
 
 
-def read_tips(connection, lots: Iterable[str]) -> Tips:
+def read_tips(connection: Connection, lots: Iterable[str]) -> Tips:
     return {lot: (seq, gtin) for lot, seq, gtin in connection.execute(_TIPS, {"lots": list(lots)})}
 
 
@@ -74,13 +75,15 @@ class SharedReadTips:
         self._engine = engine
         self._waiting: list[tuple[tuple[str, ...], asyncio.Future]] = []
         self._reading = False
+        self._task: asyncio.Task[None] | None = None
 
     async def __call__(self, lots: tuple[str, ...]) -> Tips:
         answer = asyncio.get_running_loop().create_future()
         self._waiting.append((lots, answer))
         if not self._reading:
             self._reading = True
-            asyncio.create_task(self._read_while_waited_for())
+            # Kept, so that the loop's weak reference is not the only one while it runs.
+            self._task = asyncio.create_task(self._read_while_waited_for())
         return await answer
 
     async def _read_while_waited_for(self) -> None:
@@ -90,7 +93,7 @@ class SharedReadTips:
                 wanted = {lot for lots, _ in batch for lot in lots}
                 try:
                     found = await asyncio.wait_for(run_in_threadpool(self._read, wanted), READ_TIMEOUT_SECONDS)
-                except Exception as exc:  # each waiting request answers the error its own way
+                except Exception as exc:  # noqa: BLE001  (each waiting request answers the error its own way)
                     for _, answer in batch:
                         if not answer.done():  # a request cancelled meanwhile has gone
                             answer.set_exception(exc)
@@ -111,5 +114,5 @@ class SharedReadTips:
 
 def tips_reader(engine: Engine) -> SQLiteTips | SharedReadTips:
     if engine.dialect.name == "sqlite":
-        return SQLiteTips(engine.url.database)
+        return SQLiteTips(sqlite_path(engine))
     return SharedReadTips(engine)

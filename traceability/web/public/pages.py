@@ -46,18 +46,25 @@ def _encoded(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
 
 
 def _page_headers(lang: str, explicit: bool) -> list[tuple[bytes, bytes]]:
-    return _encoded({
-        **SECURITY_HEADERS,
-        # Always revalidated: a recall must show on the very next visit.
-        "Cache-Control": "no-cache",
-        "Content-Language": i18n.HTML_LANG[lang],
-        "Vary": "Accept-Encoding" if explicit else "Accept-Language, Accept-Encoding",
-    })
+    return _encoded(
+        {
+            **SECURITY_HEADERS,
+            # Always revalidated: a recall must show on the very next visit.
+            "Cache-Control": "no-cache",
+            "Content-Language": i18n.HTML_LANG[lang],
+            "Vary": "Accept-Encoding" if explicit else "Accept-Language, Accept-Encoding",
+        }
+    )
 
 
 _HEADERS = {(lang, explicit): _page_headers(lang, explicit) for lang in i18n.LANGUAGES for explicit in (False, True)}
 NOT_FOUND_HEADERS = {
-    lang: {**SECURITY_HEADERS, "Cache-Control": "no-cache", "Content-Language": i18n.HTML_LANG[lang], "Vary": "Accept-Language"}
+    lang: {
+        **SECURITY_HEADERS,
+        "Cache-Control": "no-cache",
+        "Content-Language": i18n.HTML_LANG[lang],
+        "Vary": "Accept-Language",
+    }
     for lang in i18n.LANGUAGES
 }
 _NOT_FOUND_HEADERS = {lang: _encoded(headers) for lang, headers in NOT_FOUND_HEADERS.items()}
@@ -70,6 +77,8 @@ def not_found_body(lang: str, lot: str) -> bytes:
 
 def not_found_page(lang: str, lot: str) -> Response:
     return Response(not_found_body(lang, lot), status_code=404, media_type=HTML, headers=NOT_FOUND_HEADERS[lang])
+
+
 _CONTENT_TYPE = (b"content-type", HTML.encode())
 _GZIP = (b"content-encoding", b"gzip")
 
@@ -103,7 +112,9 @@ class PublicPages:
             await self.app(scope, receive, send)
             return
         if scope["method"] not in ("GET", "HEAD"):
-            await error_response(405, "method_not_allowed", "a lot's page can only be read (GET)", {"Allow": "GET, HEAD"})(scope, receive, send)
+            await error_response(
+                405, "method_not_allowed", "a lot's page can only be read (GET)", {"Allow": "GET, HEAD"}
+            )(scope, receive, send)
             return
         wanted = {name: value for name, value in scope["headers"] if name in _WANTED}
         lang_query = _lang_query(scope["query_string"])
@@ -115,12 +126,20 @@ class PublicPages:
             # The visitor gets a page in their language, never a trace; the log gets the trace.
             log.exception("cannot answer the page of lot %s", lot)
             body = render_unavailable(lang)
-            headers = [_CONTENT_TYPE, *_NOT_FOUND_HEADERS[lang], (b"retry-after", b"30"), (b"content-length", str(len(body)).encode())]
+            headers = [
+                _CONTENT_TYPE,
+                *_NOT_FOUND_HEADERS[lang],
+                (b"retry-after", b"30"),
+                (b"content-length", str(len(body)).encode()),
+            ]
             await _send(send, scope, 503, headers, body)
             return
         if page is None:
             body = not_found_body(lang, lot)
-            status, headers = 404, [_CONTENT_TYPE, *_NOT_FOUND_HEADERS[lang], (b"content-length", str(len(body)).encode())]
+            status, headers = (
+                404,
+                [_CONTENT_TYPE, *_NOT_FOUND_HEADERS[lang], (b"content-length", str(len(body)).encode())],
+            )
         else:
             headers = [*_HEADERS[lang, lang_query == lang], (b"etag", page.etag)]
             if _matches(wanted.get(b"if-none-match"), page.etag):
@@ -136,7 +155,9 @@ class PublicPages:
         if not LOT_PATTERN.fullmatch(lot):
             return None
         site, pages = self.site, self.site.pages
-        lineage = pages.lineage.get(lot) or await run_in_threadpool(_lineage, site.services, lot)
+        lineage = pages.lineage.get(lot)
+        if lineage is None:
+            lineage = await run_in_threadpool(_lineage, site.services, lot)
         tips = await site.tips(lineage)
         if lot not in tips:
             return None
@@ -147,7 +168,9 @@ class PublicPages:
         key = (lot, lang, explicit)
         page = pages.get(key, version)
         if page is None:
-            page = pages.put(key, version, await run_in_threadpool(_render, site.services, lot, lang, explicit, lineage))
+            page = pages.put(
+                key, version, await run_in_threadpool(_render, site.services, lot, lang, explicit, lineage)
+            )
         return page
 
 

@@ -49,7 +49,7 @@ def _rename(table: str, to: str, indexes: tuple, constraints: tuple) -> None:
     for old, _new, _columns in indexes:
         op.drop_index(old, table_name=to)
     with op.batch_alter_table(to, recreate='always') as batch:
-        for old, new in constraints:
+        for old, _new in constraints:
             if old.startswith('fk_'):
                 batch.drop_constraint(old, type_='foreignkey')
         batch.create_foreign_key(constraints[1][1], 'identities', ['grower_id'], ['id'])
