@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     # Credibility warnings (protocol §4): capture time or place this far from the claim.
     photo_time_tolerance_hours: float = Field(default=48, gt=0)
     photo_distance_tolerance_km: float = Field(default=5, gt=0)
-    # Anomalies (protocol §5): a record dated this long before it was received is `backdated`.
+    # Findings (protocol §5): a record dated this long before it was received is `backdated`.
     backdated_days: int = Field(default=7, ge=1)
 
     @model_validator(mode="after")

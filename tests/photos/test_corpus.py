@@ -4,7 +4,6 @@ either a photo or a clear 4xx; its public copies are upright and carry no metada
 from __future__ import annotations
 
 import io
-import time
 
 import exifread
 import numpy as np
@@ -13,7 +12,7 @@ from PIL import Image
 
 from tests.corpus import ORIENTATION, corpus_files, read
 from traceability.errors import DomainError
-from traceability.photos.exif import read_metadata
+from traceability.photos.exif import READ_BUDGET, read_metadata
 from traceability.photos.images import DISPLAY_SIDE, THUMBNAIL_SIDE, OpenedImage
 from traceability.web.errors import status_of
 
@@ -22,7 +21,6 @@ pytestmark = pytest.mark.usefixtures("corpus")
 FILES = corpus_files()
 # TIFF is not an upload type; every other corpus file is a photo we take.
 REFUSED = {name: (415, "unsupported_type") for name in FILES if name.startswith("tiff/")}
-METADATA_SECONDS = 2.0
 # JPEG markers allowed in a public copy: SOI, APP0 (JFIF), DQT, SOF0/SOF2, DHT, SOS. No APPn, no COM.
 COPY_MARKERS = {0xD8, 0xE0, 0xDB, 0xC0, 0xC2, 0xC4, 0xDA}
 
@@ -33,12 +31,11 @@ def test_the_whole_corpus_is_here() -> None:
 
 
 @pytest.mark.parametrize("name", FILES)
-def test_metadata_reads_quickly_and_never_raises(name: str) -> None:
-    data = read(name)
-    started = time.perf_counter()
-    metadata = read_metadata(data)
-    assert time.perf_counter() - started < METADATA_SECONDS
+def test_metadata_reads_little_and_never_raises(name: str, exif_reads: list[int]) -> None:
+    metadata = read_metadata(read(name))
     assert isinstance(metadata.as_json(), dict)
+    # A real photo's EXIF is read well within the budget that stops crafted ones.
+    assert sum(exif_reads) < READ_BUDGET / 10
 
 
 @pytest.mark.parametrize("name", FILES)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import random
 import struct
-import time
 import warnings
 import zlib
 
@@ -143,11 +142,9 @@ def test_a_truncated_jpeg_is_damaged(cut: float) -> None:
     ids=["jpeg", "png", "webp", "heic", "heic box of size 0"],
 )
 def test_garbage_behind_a_photo_signature_is_damaged(data: bytes) -> None:
-    started = time.perf_counter()
     error = refused(data)
     assert (status_of(error), error.code) == (422, "damaged_photo")
     assert read_metadata(data).as_json() == {}
-    assert time.perf_counter() - started < 1
 
 
 @pytest.mark.parametrize(
@@ -155,11 +152,12 @@ def test_garbage_behind_a_photo_signature_is_damaged(data: bytes) -> None:
     [png_declaring(40_000, 40_000), png_declaring(30_000, 30_000), jpeg_declaring(60_000, 60_000)],
     ids=["png 40000²", "png 30000²", "jpeg 60000²"],
 )
-def test_a_decompression_bomb_is_refused_from_its_header_in_milliseconds(data: bytes) -> None:
+def test_a_decompression_bomb_is_refused_from_its_header(data: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(data) < 5000
-    started = time.perf_counter()
+    decoded: list[Image.Image] = []
+    monkeypatch.setattr(Image.Image, "load", lambda image: decoded.append(image))
     error = refused(data)
-    assert time.perf_counter() - started < 0.5
+    assert decoded == []  # not one pixel was decoded
     assert (status_of(error), error.code) == (413, "too_many_pixels")
     assert "pixels" in error.message
 

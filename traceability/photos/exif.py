@@ -22,9 +22,9 @@ TEXT_LIMIT = 100
 # exifread reads every value through the file it is given, so a budget on those reads bounds its
 # work for any EXIF block: directories that all point at the same values otherwise keep it busy
 # for tens of seconds on 64 KB. No corpus photo needs more than 3% of it.
-_READ_BUDGET = 2_000_000
+READ_BUDGET = 2_000_000
 # A read costs its bytes and the overhead of a call, so a flood of tiny reads counts too.
-_READ_OVERHEAD = 64
+READ_OVERHEAD = 64
 
 # The capture time, and where its zone is written. DateTimeDigitized is the same moment for any
 # digital camera; DateTime is not used: it is when the file was last changed, which editing
@@ -88,11 +88,11 @@ class _ReadBudgetSpent(Exception):
 class _BudgetedFile(io.BytesIO):
     def __init__(self, data: bytes) -> None:
         super().__init__(data)
-        self._left = _READ_BUDGET
+        self._left = READ_BUDGET
 
     def read(self, size: int | None = -1) -> bytes:
         chunk = super().read(size)
-        self._left -= len(chunk) + _READ_OVERHEAD
+        self._left -= len(chunk) + READ_OVERHEAD
         if self._left < 0:
             raise _ReadBudgetSpent
         return chunk

@@ -21,7 +21,7 @@ from .lots import lot_head
 
 
 @dataclass(frozen=True)
-class AnomalyFilter:
+class FindingFilter:
     lot: str | None = None
     grower: str | None = None
     code: str | None = None
@@ -31,7 +31,7 @@ class AnomalyFilter:
     limit: int = 100
 
 
-def anomalies(session: Session, wanted: AnomalyFilter, *, localizable: bool = False) -> dict[str, Any]:
+def findings(session: Session, wanted: FindingFilter, *, localizable: bool = False) -> dict[str, Any]:
     """Findings about lot records, oldest first, a page at a time. `localizable` adds each
     message's template and values, for a page that says it in its reader's language."""
     query = select(StoredFinding).where(StoredFinding.lot.is_not(None))
@@ -119,7 +119,7 @@ def growers(session: Session) -> list[dict[str, Any]]:
             "registered_at": who.created_at,
             "revoked": who.revoked_index is not None,
             "lots": lots.get(who.id, 0),
-            "anomalies": found.get(who.id, 0),
+            "findings": found.get(who.id, 0),
         }
         for who in rows
     ]
@@ -157,7 +157,7 @@ def lots(
             "grower_id": batch.owner_id,
             "created_at": batch.created_at,
             "records": batch.last_seq + 1,
-            "anomalies": found.get(batch.lot, 0),
+            "findings": found.get(batch.lot, 0),
             "recalled": batch.lot in recalled,
         }
         for batch, name in rows
@@ -177,7 +177,7 @@ def lot_trace(session: Session, lot: str) -> dict[str, Any]:
         "recalled": lot in recalled,
         "records": chain,
         "signers": {keyid: party.name for keyid, party in parties.by_keyid(session, {r.signer for r in chain}).items()},
-        "anomalies": anomalies(session, AnomalyFilter(lot=lot, limit=1000), localizable=True)["anomalies"],
+        "findings": findings(session, FindingFilter(lot=lot, limit=1000), localizable=True)["anomalies"],
         "backward": [summary[code] for code in backward],
         "forward": [summary[code] for code in forward],
     }

@@ -29,8 +29,8 @@ def list_anomalies(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> JSONResponse:
     require_role(actor, REGULATORS, "read anomalies")
-    wanted = audit.AnomalyFilter(lot, grower, code, *time_window(since, until), after, limit)
-    return JSONResponse(audit.anomalies(session, wanted))
+    wanted = audit.FindingFilter(lot, grower, code, *time_window(since, until), after, limit)
+    return JSONResponse(audit.findings(session, wanted))
 
 
 @router.get("/recalls", summary="Recalls, newest first, with every lot made from a recalled lot")

@@ -109,7 +109,7 @@ def sign_out(request: Request, services: ServicesDep, csrf: Annotated[str, Form(
 
 
 @router.get("")
-async def anomalies_page(
+async def findings_page(
     request: Request,
     services: ServicesDep,
     signed: Regulator,
@@ -120,7 +120,7 @@ async def anomalies_page(
     after: Annotated[int | None, Query(ge=0, le=2**62)] = None,
 ) -> Response:
     chosen = choose_lang(request, lang)
-    wanted = audit.AnomalyFilter(
+    wanted = audit.FindingFilter(
         lot=lot if lot and LOT_PATTERN.fullmatch(lot) else None,
         grower=grower or None,
         code=code if code in CODES else None,
@@ -128,7 +128,7 @@ async def anomalies_page(
     )
 
     def values(session: Session) -> dict[str, Any]:
-        found = audit.anomalies(session, wanted, localizable=True)
+        found = audit.findings(session, wanted, localizable=True)
         more = None
         if found["next"] is not None:
             query = {
@@ -139,9 +139,9 @@ async def anomalies_page(
                 "after": found["next"],
             }
             more = urlencode({k: v for k, v in query.items() if v is not None})
-        return {"anomalies": found["anomalies"], "wanted": wanted, "next": more}
+        return {"findings": found["anomalies"], "wanted": wanted, "next": more}
 
-    return await _signed_in_page(services, signed, chosen, "anomalies", values)
+    return await _signed_in_page(services, signed, chosen, "findings", values)
 
 
 @router.get("/growers")

@@ -4,12 +4,10 @@ Revision ID: 0005
 Revises: 0004
 """
 
-import json
-from datetime import datetime
-
 import sqlalchemy as sa
 from alembic import op
 
+from signing.payloads import LotRecord
 from traceability.findings.lot_rules import fact_of
 
 revision = '0005'
@@ -35,12 +33,12 @@ def upgrade() -> None:
     op.create_index('ix_lot_facts_lot_kind_at', 'lot_facts', ['lot', 'kind', 'occurred_at'], unique=False)
     # The records already logged: the same facts the service writes at append time.
     rows = op.get_bind().execute(
-        sa.text("SELECT idx, lot, entry FROM log_entries WHERE event_type IN ('planting', 'input', 'harvest', 'packing') ORDER BY idx")
+        sa.text("SELECT idx, entry FROM log_entries WHERE event_type IN ('planting', 'input', 'harvest', 'packing') ORDER BY idx")
     )
     found = []
-    for idx, lot, entry in rows:
-        payload = json.loads(bytes(entry))["payload"]
-        fact = fact_of(lot, idx, payload["type"], datetime.fromisoformat(payload["occurred_at"]), payload["data"])
+    for idx, entry in rows:
+        record = LotRecord.from_entry(idx, bytes(entry))
+        fact = fact_of(record.lot, idx, record.type, record.occurred_at, record.data)
         if fact is not None:
             found.append({column.name: getattr(fact, column.name) for column in facts.columns if column.name != "id"})
     if found:
