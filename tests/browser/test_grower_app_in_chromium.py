@@ -90,6 +90,7 @@ def test_from_a_printed_card_to_a_harvest_on_the_public_page_in_nine_steps(live:
 def test_a_record_logged_without_signal_is_sent_when_it_returns_exactly_once(live: Live, new_phone_page):
     page, lot = signed_in_with_a_lot(live, new_phone_page, "赵四", "木耳")
     page.get_by_role("link", name="田间观察").click()
+    page.wait_for_load_state()  # the form's script is running, as it is once a phone shows the page
 
     page.context.set_offline(True)
     page.get_by_label("照片").set_input_files(str(HARVEST_PHOTO))
