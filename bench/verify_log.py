@@ -16,14 +16,14 @@ from pathlib import Path
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from pydantic import TypeAdapter
 
 from signing.keys import keyid
 from signing.note import Verifier
 from signing.records import parse_entry, signed_message
 from traceability.accounts.actors import ADMIN
 from traceability.cli.monitor import audit_log
-from traceability.lots.inputs import BatchIn, EventIn
+from traceability.lots import inputs
+from traceability.lots.inputs import BatchIn
 
 from .harness import interleave, open_bench_services, report, suyuan_server
 
@@ -38,15 +38,14 @@ def build_season(
 ) -> None:
     """growers × (1 key entry + lots_per_grower × (1 batch + events_per_lot events)) entries."""
     services = open_bench_services(data_dir)
-    events = TypeAdapter(EventIn)
-    harvest = events.validate_python(
+    harvest = inputs.event(
         {
             "type": "harvest",
             "occurred_at": "2026-09-18T09:00:00+08:00",
             "data": {"quantity": 1200, "unit": "jin", "note": "晴天采摘"},
         }
     )
-    spray = events.validate_python(
+    spray = inputs.event(
         {
             "type": "input",
             "occurred_at": "2026-08-01T07:30:00+08:00",

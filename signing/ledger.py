@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TypeVar
 
 from .b64 import decode_strict
@@ -165,7 +166,7 @@ class LedgerChecker:
             raise VerificationError(f"{kind} record lacks {', '.join(sorted(missing))}")
         if extra := fields - _FIELDS[kind]:
             raise VerificationError(f"{kind} record has unknown fields {', '.join(sorted(extra))}")
-        _require(isinstance(payload["time"], str) and UTC_TIME.fullmatch(payload["time"]), "time is not RFC 3339 UTC")
+        _require(_is_time(payload["time"], UTC_TIME), "time is not an RFC 3339 UTC date and time")
         # 3. Signed by a key allowed to sign this kind, registered earlier and not revoked.
         if kind in ("key", "key_revoke"):
             _require(
@@ -249,8 +250,8 @@ class LedgerChecker:
                 f"{author.subject_id} signed a {event_type} on lot {lot}, which belongs to {tip.owner}",
             )
         _require(
-            isinstance(payload["occurred_at"], str) and OFFSET_TIME.fullmatch(payload["occurred_at"]),
-            "occurred_at is not RFC 3339 with an offset",
+            _is_time(payload["occurred_at"], OFFSET_TIME),
+            "occurred_at is not an RFC 3339 date and time with an offset",
         )
         _require(isinstance(payload["data"], dict), "data is not an object")
         evidence = payload["evidence"]
@@ -261,6 +262,17 @@ class LedgerChecker:
                 "evidence items need a lowercase hex sha256",
             )
         tip.seq = payload["seq"]
+
+
+def _is_time(value: object, form: re.Pattern[str]) -> bool:
+    """Written in `form`, and a day and time that exist (not February 30th, not 25:00)."""
+    if not isinstance(value, str) or not form.fullmatch(value):
+        return False
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _require(condition: object, message: str) -> None:

@@ -21,18 +21,19 @@ class Unit:
     kilograms: float | None  # a mass: one of it in kg; None for a count (boxes, pieces)
     un_ece: str | None  # its UN/ECE Recommendation 20 code, where it has one
     english: str  # as an English reader of an export reads it
+    plural: str  # after a number in an English sentence: "30 boxes"
 
 
 UNITS: dict[str, Unit] = {
     unit.code: unit
     for unit in (
-        Unit("kg", 1.0, "KGM", "kg"),
-        Unit("g", 0.001, "GRM", "g"),
-        Unit("t", 1000.0, "TNE", "t (1000 kg)"),
+        Unit("kg", 1.0, "KGM", "kg", "kg"),
+        Unit("g", 0.001, "GRM", "g", "g"),
+        Unit("t", 1000.0, "TNE", "t (1000 kg)", "t"),
         # 1 斤 = 500 g, fixed since 1959; it has no UN/ECE code, so exports give it in kilograms.
-        Unit("jin", 0.5, None, "jin (0.5 kg)"),
-        Unit("box", None, None, "box"),
-        Unit("piece", None, None, "piece"),
+        Unit("jin", 0.5, None, "jin (0.5 kg)", "jin"),
+        Unit("box", None, None, "box", "boxes"),
+        Unit("piece", None, None, "piece", "pieces"),
     )
 }
 WATER_UNITS = get_args(WaterUnitCode)
@@ -53,6 +54,11 @@ def totals(amounts: Iterable[tuple[float, str]]) -> dict[str, float]:
         kind, amount = family(quantity, unit)
         summed[kind] += amount
     return dict(summed)
+
+
+def amount(quantity: float, unit: str) -> str:
+    """A quantity in English words, for a finding's sentence: "120 kg", "30 boxes"."""
+    return f"{quantity:g} {UNITS[unit].plural}"
 
 
 def in_un_ece(quantity: float, unit: str | None) -> tuple[float, str | None]:

@@ -91,12 +91,11 @@ def test_revoked_key_can_no_longer_sign(farm, client):
 
 def test_a_key_revoked_after_the_request_was_authenticated_signs_nothing(farm, client, services):
     """Revocation and an append racing: the append, checked again under the lock, loses."""
-    from pydantic import TypeAdapter
 
     from signing.note import Verifier
     from traceability.cli.monitor import audit_log
     from traceability.errors import NotSignedIn
-    from traceability.lots.inputs import EventIn
+    from traceability.lots import inputs
 
     grower = farm.grower()
     lot = farm.batch(grower)["lot"]
@@ -107,9 +106,7 @@ def test_a_key_revoked_after_the_request_was_authenticated_signs_nothing(farm, c
         ).status_code
         == 200
     )
-    event = TypeAdapter(EventIn).validate_python(
-        {"type": "observation", "occurred_at": "2026-09-18T09:00:00+08:00", "data": {"note": "迟到"}}
-    )
+    event = inputs.event({"type": "observation", "occurred_at": "2026-09-18T09:00:00+08:00", "data": {"note": "迟到"}})
     with pytest.raises(NotSignedIn) as refused:  # ... and then the key was revoked
         services.lots.append_event(authenticated, lot, event, None)
     assert refused.value.code == "revoked"

@@ -39,8 +39,11 @@ PHONE = {
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if BROWSER_FIXTURES & fixtures:
             item.add_marker("browser")
+        if "lighthouse" in fixtures:
+            item.add_marker("lighthouse")
 
 
 def _missing(message: str) -> None:

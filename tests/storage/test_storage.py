@@ -8,7 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from pydantic import ValidationError
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from tests.conftest import make_settings
 from traceability.ledger.log import LogConfigError
@@ -31,6 +31,21 @@ def test_the_migrations_build_exactly_the_models(database, request, tmp_path):
         )
     engine.dispose()
     assert differences == []
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"])
+def test_a_renamed_table_carries_its_name_in_its_constraints_and_indexes(database, request, tmp_path):
+    url = f"sqlite:///{tmp_path / 'm.db'}" if database == "sqlite" else request.getfixturevalue("empty_postgres")
+    engine = make_engine(url)
+    migrate(engine)
+    found = inspect(engine)
+    names = [found.get_pk_constraint("findings")["name"]]
+    names += [key["name"] for key in found.get_foreign_keys("findings")]
+    names += [index["name"] for index in found.get_indexes("findings")]
+    engine.dispose()
+    assert len(names) == 7 and all(
+        str(name).startswith(("pk_findings", "fk_findings_", "ix_findings_")) for name in names
+    )
 
 
 def test_sqlite_runs_in_wal_mode_with_full_sync(services):

@@ -32,5 +32,10 @@ def by_keyid(session: Session, keyids: Iterable[str]) -> dict[str, Party]:
     return {identity.keyid: of(identity) for identity in rows}
 
 
+def display_names(session: Session, keyids: Iterable[str]) -> dict[str, str]:
+    """The name a page shows for who signed with each key."""
+    return {keyid: party.display for keyid, party in by_keyid(session, keyids).items()}
+
+
 def of(identity: Identity) -> Party:
     return Party(identity.id, identity.name, identity.role, identity.region, identity.agency, identity.phone)

@@ -24,6 +24,7 @@ from signing.note import Verifier
 
 from .. import __version__
 from ..settings import Settings
+from ..storage.secrets import ADMIN_TOKEN_FILE
 
 if TYPE_CHECKING:
     from ..services import Services
@@ -183,7 +184,7 @@ def _print_start(services: Services) -> None:
     console.print(f"  log origin: {services.log.origin}")
     console.print(f"  log key: {services.log.signer.verifier_key()}")
     if not settings.admin_token:
-        console.print(f"  admin token: in {settings.data_dir / 'admin-token'}")
+        console.print(f"  admin token: in {settings.data_dir / ADMIN_TOKEN_FILE}")
 
 
 def _run(host: str, port: int, workers: int) -> None:

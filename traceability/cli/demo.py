@@ -10,15 +10,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from pydantic import TypeAdapter
-
 from ..accounts.actors import ADMIN, Actor
-from ..lots.inputs import BatchIn, EventIn, InputLot, PlotIn
+from ..lots import inputs
+from ..lots.inputs import BatchIn, InputLot, PlotIn
 from ..services import Services
 from ..storage.secrets import write_secret
 
 DEMO_FILE = "demo.json"
-_events: TypeAdapter[EventIn] = TypeAdapter(EventIn)
 
 
 @dataclass(frozen=True)
@@ -54,7 +52,7 @@ def seed(services: Services) -> Seeded:
 
     def log(actor: Actor, lot: str, type_: str, days_ago: float, data: dict) -> None:
         at = (now - days_ago * day).replace(microsecond=0).isoformat()
-        event = _events.validate_python({"type": type_, "occurred_at": at, "data": data})
+        event = inputs.event({"type": type_, "occurred_at": at, "data": data})
         lots.append_event(actor, lot, event, None)
 
     log(wang, field_lot, "planting", 200, {"method": "嫁接苗 grafted seedlings", "area_mu": 8})

@@ -28,12 +28,10 @@ from sqlalchemy.orm import Session
 from public_pages.i18n import N_
 from signing.ledger import REGULATOR_EVENT_TYPES
 
+from .. import units
 from ..storage.models import BatchInput, LotFact
 from ..units import family, totals
 from .finding import Finding
-
-# A family of units in a finding's sentence.
-FAMILY_WORDS = {"kg": "kg", "box": "boxes", "piece": "pieces"}
 
 
 def fact_of(
@@ -162,12 +160,12 @@ def _exceeds(session: Session, lot: str, used: dict[str, float], into: str | Non
     available = _available(session, lot)
     doing = "packed" if into is None else "taken"
     for kind, amount in used.items():
-        params = {"amount": _amount(amount, kind), "lot": lot, "into": into}
+        params = {"amount": units.amount(amount, kind), "lot": lot, "into": into}
         if not available:
             return [Finding("quantity_exceeds_harvest", _EXCEEDS[doing, "none"], params)]
         # Boxes against kilograms say nothing either way.
         if kind in available and amount > available[kind] + 1e-9:
-            params["held"] = _amount(available[kind], kind)
+            params["held"] = units.amount(available[kind], kind)
             return [Finding("quantity_exceeds_harvest", _EXCEEDS[doing, "less"], params)]
     return []
 
@@ -218,7 +216,3 @@ def _phi(harvested: datetime, spray: LotFact, zone: tzinfo | None) -> Finding:
             "safe": str(safe_from.date()),
         },
     )
-
-
-def _amount(value: float, kind: str) -> str:
-    return f"{value:g} {FAMILY_WORDS.get(kind, kind)}"

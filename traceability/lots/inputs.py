@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Literal, Union
 
-from pydantic import Field
+from pydantic import Field, TypeAdapter
 
 from ..fields import GTIN, Area, In, Latitude, Longitude, LotCode, Name, Note, Quantity, Sha256, Time
 from ..units import UnitCode, WaterUnitCode
@@ -166,3 +166,11 @@ else:
         Union[tuple(_event(name, model) for name, model in EVENT_DATA.items())],  # noqa: UP007
         Field(discriminator="type"),
     ]
+
+
+def event(body: object) -> EventIn:
+    """An event from what a client sent as JSON-like values; pydantic.ValidationError says what is wrong."""
+    return _EVENTS.validate_python(body)
+
+
+_EVENTS: TypeAdapter[EventIn] = TypeAdapter(EventIn)

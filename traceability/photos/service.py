@@ -68,7 +68,6 @@ class PhotoService:
             known = session.get(Photo, sha256) is not None
         fresh: Photo | None = None
         neighbours: dict[str, int] = {}
-        scanned_at = self._clock.now()
         if not known:
             opened = open_image(data)
             metadata = read_metadata(data)
@@ -85,7 +84,8 @@ class PhotoService:
                 make=metadata.make,
                 model=metadata.model,
                 perceptual_hash=perceptual_hash(opened),
-                created_at=scanned_at,
+                # After the slow part: photos stored since then are compared again under the lock.
+                created_at=self._clock.now(),
             )
             # Compared with every earlier photo once, here, outside the append lock; photos
             # that arrive meanwhile are compared again under it.
@@ -99,7 +99,9 @@ class PhotoService:
                 photo = fresh
                 session.add(photo)
                 late = session.execute(
-                    select(Photo.sha256, Photo.perceptual_hash).where(Photo.created_at >= scanned_at - CLOCK_MARGIN)
+                    select(Photo.sha256, Photo.perceptual_hash).where(
+                        Photo.created_at >= fresh.created_at - CLOCK_MARGIN
+                    )
                 ).all()
                 neighbours.update(_near(photo, late))
                 session.add_all(

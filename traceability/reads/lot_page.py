@@ -42,7 +42,7 @@ def lot_view(
     if batch is None:
         raise unknown_lot(lot)
     chain = records.of_lot(session, lot)
-    names = parties.by_keyid(session, {record.signer for record in chain})
+    names = parties.display_names(session, {record.signer for record in chain})
     owner = session.get_one(Identity, batch.owner_id)
     registrar = session.get(Identity, owner.registered_by)
     photo_findings = _photo_findings(session, lot)
@@ -50,7 +50,7 @@ def lot_view(
         Step(
             record,
             tuple(PhotoView(sha256, photo_findings.get(sha256, ())) for sha256 in record.evidence),
-            names[record.signer].display if record.signer in names else "",
+            names.get(record.signer, ""),
         )
         for record in chain
     )
@@ -128,13 +128,13 @@ def _inputs(session: Session, made: LotRecord, recalled: set[str]) -> tuple[LotL
 
 def _recalls(session: Session, lots: tuple[str, ...]) -> tuple[Recall, ...]:
     found = records.of_type(session, "recall", lots)
-    names = parties.by_keyid(session, {record.signer for record in found})
+    names = parties.display_names(session, {record.signer for record in found})
     return tuple(
         Recall(
             record.lot,
             record.data["reason"],
             record.occurred_at,
-            names[record.signer].display if record.signer in names else "",
+            names.get(record.signer, ""),
         )
         for record in found
     )

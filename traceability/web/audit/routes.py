@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -24,9 +24,8 @@ from ...accounts import sessions as browser
 from ...accounts.actors import REGULATORS
 from ...errors import DomainError, NotFound
 from ...findings.finding import CODES
-from ...lots.inputs import EventIn
+from ...lots import inputs
 from ...reads import audit
-from ...reads.lots import lot_head
 from ...services import Services
 from .. import rendering
 from ..cookies import AUDIT_COOKIE, AUDIT_PATH, cookie_options
@@ -44,8 +43,6 @@ from ..deps import (
 from ..public.pages import HTML, SECURITY_HEADERS, not_found_page
 
 router = APIRouter(prefix="/audit", include_in_schema=False)
-
-_events: TypeAdapter[EventIn] = TypeAdapter(EventIn)
 
 
 async def _signed_in(request: Request, services: ServicesDep, lang: LangQuery = None) -> BrowserSession:
@@ -185,10 +182,10 @@ async def _lot(
         if not LOT_PATTERN.fullmatch(lot):
             return None
         try:
-            lot_head(session, lot)
+            trace = audit.lot_trace(session, lot)
         except NotFound:
             return None
-        return {"trace": audit.lot_trace(session, lot), "error": error, "idempotency_key": uuid.uuid4().hex}
+        return {"trace": trace, "error": error, "idempotency_key": uuid.uuid4().hex}
 
     try:
         response = await _signed_in_page(services, signed, lang, "lot", values)
@@ -216,7 +213,7 @@ async def recall(
         )
     now = services.clock.now().astimezone().replace(microsecond=0).isoformat()
     try:
-        event = _events.validate_python({"type": "recall", "occurred_at": now, "data": {"reason": reason}})
+        event = inputs.event({"type": "recall", "occurred_at": now, "data": {"reason": reason}})
     except ValidationError:
         return await _lot(services, signed, lot, chosen, rendering.field_message(chosen, "recall_reason"), status=422)
     # A double tap on "召回" signs one recall.

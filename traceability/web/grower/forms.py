@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
+from ...lots import inputs
 from ...lots.inputs import BatchIn, EventIn
-from ...units import UNITS as KNOWN_UNITS
-from ...units import WATER_UNITS
+from ...units import UNITS, WATER_UNITS
 
 # One big button each, in the order of a season.
 KINDS = ("planting", "fertiliser", "pesticide", "irrigation", "observation", "harvest", "packing", "shipping")
@@ -29,16 +29,14 @@ FIELDS = {
     "shipping": ("to", "carrier", "tracking", "quantity", "unit"),
 }
 # The units a grower picks from, in the order they sell by (`units` says what each is).
-UNITS = ("jin", "kg", "box", "piece")
+GROWER_UNITS = ("jin", "kg", "box", "piece")
 IRRIGATION_UNITS = WATER_UNITS
-assert set(UNITS) <= set(KNOWN_UNITS)
+assert set(GROWER_UNITS) <= set(UNITS)
 # Pre-harvest intervals printed on common pesticide labels, in days.
 COMMON_PHI_DAYS = (1, 3, 5, 7, 10, 14, 21, 28, 30)
 NUMBERS = {"area_mu", "amount", "quantity", "package_count", "phi_days"}
 # China Standard Time when the phone did not say (no JavaScript).
 DEFAULT_OFFSET_MINUTES = 480
-
-_events: TypeAdapter[EventIn] = TypeAdapter(EventIn)
 
 
 class FormErrors(Exception):
@@ -73,7 +71,7 @@ def event_from_form(kind: str, form: Mapping[str, str], evidence: list[str]) -> 
         "evidence": evidence,
     }
     try:
-        return _events.validate_python(body)
+        return inputs.event(body)
     except ValidationError as exc:
         raise FormErrors(_fields(exc)) from None
 

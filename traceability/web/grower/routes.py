@@ -190,7 +190,7 @@ async def _new_lot_page(
         status=status,
         form=form,
         errors=errors,
-        units=forms.UNITS,
+        units=forms.GROWER_UNITS,
         idempotency_key=form.get("idempotency_key") or str(uuid.uuid4()),
         **await signed_in_values(services, signed, load),
     )
@@ -326,7 +326,7 @@ async def _event_page(
         idempotency_key=form.get("idempotency_key") or str(uuid.uuid4()),
         now=now.strftime("%Y-%m-%dT%H:%M"),
         phi_days=forms.COMMON_PHI_DAYS,
-        units_list=forms.UNITS,
+        units_list=forms.GROWER_UNITS,
         irrigation_units=forms.IRRIGATION_UNITS,
         **loaded,
     )
