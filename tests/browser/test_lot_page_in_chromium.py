@@ -75,11 +75,20 @@ def test_a_recall_puts_a_banner_on_the_lot_and_on_what_was_made_from_it(live: Li
 def test_lighthouse_mobile_scores(live: Live, lighthouse):
     for path in (f"/b/{live.orchard.packed_lot}", f"/b/{live.orchard.field_lot}?lang=en"):
         result = lighthouse(live.url(path))
-        goals = {"performance": 0.95, "accessibility": 0.95, "best-practices": 0.95, "seo": 0.9}
+        goals = {"accessibility": 0.95, "best-practices": 0.95, "seo": 0.9}
         for category, goal in goals.items():
             assert result[category] >= goal, (
                 f"{path}: {category} {result[category]}: {result.failure_message(category)}"
             )
+        # Fast on a 3G phone by construction. Lighthouse's performance score also times the
+        # page on this machine (its blocking time went from 28 to 290 ms between two runs of
+        # the same page): the facts that make the page fast are asserted instead.
+        audits = result.report["audits"]
+        assert audits["total-byte-weight"]["numericValue"] < 40 * 1024, path  # HTML, CSS and thumbnails
+        assert audits["render-blocking-resources"]["numericValue"] == 0, path  # the stylesheet is inline
+        assert audits["cumulative-layout-shift"]["numericValue"] == 0, path  # images have their size
+        assert audits["dom-size"]["numericValue"] < 400, path
+        assert audits["uses-text-compression"]["score"] == 1, path
 
 
 def test_a_label_sheet_prints_on_a4_pages(live: Live, new_phone_page):
