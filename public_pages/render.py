@@ -21,8 +21,18 @@ from markupsafe import Markup
 from signing.payloads import LotRecord
 
 from . import i18n
-from .views import LotView
-from .words import FINDING_NAMES, PHOTO_FLAGS, PHOTO_SUMMARIES, STEP_TITLES, UNITS
+from .views import ConcernView, LotView
+from .words import (
+    CERTIFICATE_BASES,
+    CONCERN_LINES,
+    CONCERN_NAMES,
+    FINDING_NAMES,
+    PHOTO_FLAGS,
+    PHOTO_SUMMARIES,
+    PLEDGE,
+    STEP_TITLES,
+    UNITS,
+)
 
 TEMPLATES = Path(__file__).parent / "templates"
 SWITCH = (("zh", "中文", "zh-CN"), ("en", "English", "en"))
@@ -88,6 +98,25 @@ def environment(lang: str, templates: Sequence[Path] = (), catalogs: Sequence[Pa
         """A stored finding in the reader's language; one stored before templates, as it was written."""
         return gettext(found["template"]) % found["params"] if found.get("template") else found["message"]
 
+    def day(iso: str) -> str:
+        return i18n.date(datetime.fromisoformat(iso), lang)
+
+    def concern_line(concern: ConcernView, lot: str) -> str:
+        """The concern's sentence on `lot`'s page; one in a lot it was made from says which."""
+        p = concern.params
+        values = {
+            **p,
+            **{name: day(p[name]) for name in ("harvested", "sprayed", "safe_from", "planted", "date") if name in p},
+        }
+        if concern.code == "quantity_exceeds_harvest":
+            values["out"] = f"{i18n.number(p['out'], lang)} {unit(p['unit'])}"
+            values["held"] = f"{i18n.number(p['held'], lang)} {unit(p['unit'])}"
+            values["entries"] = ", ".join(str(i) for i in p["entries"]) or "-"
+        line = gettext(CONCERN_LINES[concern.code]) % values
+        if concern.lot != lot:
+            return gettext("In lot %(lot)s, which this lot was made from:") % {"lot": concern.lot} + " " + line
+        return line
+
     env.filters["date"] = lambda moment: i18n.date(moment, lang)
     env.filters["number"] = lambda value: i18n.number(value, lang)
     env.globals.update(
@@ -101,6 +130,12 @@ def environment(lang: str, templates: Sequence[Path] = (), catalogs: Sequence[Pa
         photo_flag=lambda code: gettext(PHOTO_FLAGS[code]),
         photo_summary=photo_summary,
         finding_name=lambda code: gettext(FINDING_NAMES.get(code) or code),
+        concern_title=lambda code: gettext(CONCERN_NAMES[code]),
+        concern_line=concern_line,
+        basis_list=lambda bases: ("、" if lang == "zh" else ", ").join(
+            gettext(CERTIFICATE_BASES[b]) if lang != "zh" and b in CERTIFICATE_BASES else b for b in bases
+        ),
+        pledge=PLEDGE,
         finding=finding,
     )
     return env
@@ -135,7 +170,12 @@ def render_unavailable(lang: str) -> bytes:
 
 
 def render_labels(view: LotView, lang: str, count: int) -> bytes:
-    # A lot is packed when it has its certificate, which carries the packing date.
-    packed_at = view.certificate.issued_at if view.certificate else None
+    packings = [step for step in view.steps if step.record.type == "packing"]
+    packing = packings[-1] if packings else None
+    if packing is not None and packing.correction is not None:
+        packing = None if packing.correction.replacement is None else packing
+    packed_at = None
+    if packing is not None:
+        packed_at = (packing.correction.replacement if packing.correction else packing.record).occurred_at  # type: ignore[union-attr]
     template = _ENVIRONMENTS[lang].get_template("labels.html")
     return template.render(view=view, css=Markup(LABELS_CSS), count=count, packed_at=packed_at).encode()

@@ -26,12 +26,35 @@ class PhotoView:
 
 
 @dataclass(frozen=True)
+class Correction:
+    """A signed correction of a record: the record stays, struck through, beside it."""
+
+    record: LotRecord  # the correction itself
+    reason: str
+    replacement: LotRecord | None  # the record as corrected; None when the correction voids it
+    signer: str
+
+
+@dataclass(frozen=True)
 class Step:
     """One signed record of the lot, as a line of its timeline."""
 
     record: LotRecord
     photos: tuple[PhotoView, ...] = ()  # the photos it cites, with what they raised
     signer: str = ""  # the name behind the signing key
+    correction: Correction | None = None
+
+
+@dataclass(frozen=True)
+class ConcernView:
+    """Something the records show that a buyer must hear of first (see `signing.lot_state`)."""
+
+    code: str
+    lot: str  # this lot, or one it was made from
+    params: dict  # the concern's values, dates as ISO strings
+    entries: tuple[int, ...]  # log entries of the records it concerns
+    blocking: bool
+    cleared_by: tuple[int, ...] = ()  # log entries of the corrections that cleared it
 
 
 @dataclass(frozen=True)
@@ -69,17 +92,18 @@ class Verification:
 
 @dataclass(frozen=True)
 class Certificate:
-    """承诺达标合格证: the grower's compliance commitment, issued when the lot is packed."""
+    """承诺达标合格证: the commitment the grower issued as a signed `certificate` record."""
 
     product: str
     quantity: float
     unit: str
-    package_count: int
     origin: str
     issued_at: datetime
     issuer: str
     contact: str | None
-    basis: str  # "self_control" | "commissioned_test"
+    basis: tuple[str, ...]  # as the record names them: 自控自检, 委托检测 ...
+    index: int  # its log entry
+    withdrawn: bool  # a recall, failed inspection or interval violation came after it
 
 
 @dataclass(frozen=True)
@@ -104,5 +128,12 @@ class LotView:
     recalls: tuple[Recall, ...]
     photos: PhotoSummary
     verification: Verification
-    certificate: Certificate | None
+    certificate: Certificate | None  # only when the grower issued one
     public_url: str  # what the QR code holds
+    concerns: tuple[ConcernView, ...] = ()  # recalls first, then the rest, as the records show them
+    cleared: tuple[ConcernView, ...] = ()  # what corrections of the records cleared
+
+    @property
+    def label_certificate(self) -> Certificate | None:
+        """What a label may print: a certificate that stands."""
+        return self.certificate if self.certificate and not self.certificate.withdrawn else None

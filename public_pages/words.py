@@ -1,6 +1,6 @@
 """Words for the codes records and findings carry (units, kinds of work, findings), written in
 English and said in the reader's language through the catalogs. Tests keep each table to
-its codes: `traceability.units`, the event types, `traceability.findings`."""
+its codes: `signing.units`, the event types, `traceability.findings`."""
 
 from __future__ import annotations
 
@@ -29,7 +29,40 @@ STEP_TITLES = {
     "receiving": N_("Received"),
     "inspection": N_("Inspection"),
     "recall": N_("Recall"),
+    "correction": N_("Correction"),
+    "certificate": N_("Certificate issued"),
 }
+# What a lot's records show that a buyer hears of first (`signing.lot_state`): a title ...
+CONCERN_NAMES = {
+    "phi_violation": N_("Harvest inside a pre-harvest interval"),
+    "harvest_before_planting": N_("Harvest before planting"),
+    "failed_inspection": N_("Failed inspection"),
+    "quantity_exceeds_harvest": N_("More sold than harvested"),
+    "recalled": N_("Recalled"),
+}
+# ... and a sentence, with the concern's values.
+CONCERN_LINES = {
+    "phi_violation": N_(
+        "Harvested on %(harvested)s, only %(waited)d days after %(product)s was sprayed on %(sprayed)s. Its label asks for %(days)d days before picking (not before %(safe_from)s)."
+    ),
+    "harvest_before_planting": N_(
+        "The harvest is dated %(harvested)s, before the planting on %(planted)s: one of the two dates is wrong."
+    ),
+    "failed_inspection": N_("The “%(test)s” of %(date)s failed."),
+    "quantity_exceeds_harvest": N_(
+        "%(out)s left this lot in all (log entries %(entries)s), but only %(held)s was harvested or brought into it."
+    ),
+    "recalled": N_("Recalled on %(date)s by %(by)s: %(reason)s"),
+}
+# The bases of a 承诺达标合格证 (农业农村部令2025年第4号), as its record names them.
+CERTIFICATE_BASES = {
+    "自控自检": N_("Own quality control and testing"),
+    "委托检测": N_("Commissioned testing"),
+    "内部质量控制": N_("Internal quality control"),
+    "自我承诺": N_("Self-commitment"),
+}
+# The commitment every 承诺达标合格证 carries, in the words of the rules.
+PLEDGE = "我承诺生产销售的食用农产品：未使用禁用农药、兽药及其他化合物；使用的常规农药、兽药残留不超标。"
 PHOTO_FLAGS = {  # a photo finding in a few words, beside the photo
     "exif_missing": N_("no time or place recorded"),
     "exif_time_mismatch": N_("taken at another time"),

@@ -3,21 +3,27 @@
     {"lot", "log_key", "checkpoint", "entries": [{"index", "entry", "inclusion_proof"}]}
 
 The only trust material is the log's verifier key, passed in by the caller; the
-bundle's own `log_key` field is a hint and must name that same key. A bundle is
-served as canonical JSON (RFC 8785) with canonical base64, so that changing any
-byte of it makes verification fail.
+bundle's own `log_key` field is a hint and must name that same key. Integrity comes from
+the signatures and the inclusion proofs, not from the wrapper's whitespace: the same
+bundle saved by a browser or passed through `jq .` verifies alike.
+
+Beside the lot's own chain a bundle holds the chains of the lots it was made from (their
+recalls and findings are the lot's concern too), the batch records of lots made from it
+(what they took from it), and the `key` entries of everyone who signed. What the records
+say is read from them by `lot_state.read_lots`.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 
 from .b64 import decode_strict
-from .canonical import canonical_json
 from .checkpoint import Checkpoint, verify_checkpoint
 from .errors import VerificationError
 from .ledger import LedgerChecker
+from .lot_state import LotState, read_lots
 from .merkle import leaf_hash, verify_inclusion
 from .note import Verifier
 from .payloads import LotRecord
@@ -29,6 +35,15 @@ class VerifiedBundle:
     checkpoint: Checkpoint
     records: list[LotRecord]  # the lot's records, in chain order
     keys_checked: int
+    chains: dict[str, list[LotRecord]]  # the lot's and each of its sources' records
+    derived: list[LotRecord]  # batch records of lots made from it
+    subjects: dict[str, dict]  # keyid -> who its signed key entry names (id, name, region ...)
+    state: LotState
+    as_of: datetime  # the newest receive time in the bundle: its checkpoint is no older
+
+    @property
+    def recalled(self) -> bool:
+        return bool(self.state.recalls)
 
 
 def verify_bundle(document: bytes, log_key: Verifier) -> VerifiedBundle:
@@ -49,7 +64,9 @@ def verify_bundle(document: bytes, log_key: Verifier) -> VerifiedBundle:
         raise VerificationError("checkpoint must be the signed checkpoint text")
     checkpoint = verify_checkpoint(bundle["checkpoint"], log_key)
     checker = LedgerChecker(log_key.public_key, partial=True)
-    records: list[LotRecord] = []
+    chains: dict[str, list[LotRecord]] = {}
+    subjects: dict[str, dict] = {}
+    times: list[datetime] = []
     previous = -1
     for position, item in enumerate(bundle["entries"]):
         index, entry, proof = _entry_fields(position, item)
@@ -67,27 +84,54 @@ def verify_bundle(document: bytes, log_key: Verifier) -> VerifiedBundle:
             raise VerificationError(f"entry {index}: not included in the checkpoint's tree: {exc}") from None
         # 6. ... and each obeying the record rules: registered signers, an unbroken chain.
         record = checker.check(index, entry)
-        if record["payload"].get("lot") == lot:
-            records.append(LotRecord.from_record(index, record, leaf))
-        elif record["payload"]["kind"] not in ("key", "key_revoke"):
-            raise VerificationError(f"entry {index}: a record of another lot in the bundle of {lot}")
-    # 7. The lot's chain starts at its batch record.
+        payload = record["payload"]
+        times.append(datetime.fromisoformat(payload["time"]))
+        if payload["kind"] == "key":
+            subjects[payload["keyid"]] = payload["subject"]
+        elif payload["kind"] != "key_revoke":
+            chains.setdefault(payload["lot"], []).append(LotRecord.from_record(index, record, leaf))
+    # 7. The lot's chain starts at its batch record ...
+    records = chains.pop(lot, [])
     if not records or records[0].type != "batch":
         raise VerificationError(f"the bundle holds no batch record for lot {lot}")
-    return VerifiedBundle(lot, checkpoint, records, len(checker.keys))
+    # 8. ... and every other record belongs to a lot it was made from, or makes a lot from it.
+    sources = _sources(lot, records, chains)
+    derived = []
+    for other, chain in chains.items():
+        if other in sources:
+            continue
+        made = chain[0]
+        if len(chain) != 1 or made.type != "batch" or lot not in {i["lot"] for i in made.data.get("inputs", ())}:
+            raise VerificationError(f"entry {made.index}: a record of lot {other}, which is unrelated to lot {lot}")
+        derived.append(made)
+    chains = {lot: records, **{source: chains[source] for source in sources}}
+    state = read_lots(lot, chains, derived)
+    return VerifiedBundle(lot, checkpoint, records, len(checker.keys), chains, derived, subjects, state, max(times))
+
+
+def _sources(lot: str, records: list[LotRecord], chains: dict[str, list[LotRecord]]) -> set[str]:
+    """The lots in `chains` that `lot` was made from, at any depth, each with its whole chain from its batch record."""
+    found: set[str] = set()
+    todo = [item["lot"] for item in records[0].data.get("inputs", ())]
+    while todo:
+        source = todo.pop()
+        chain = chains.get(source)
+        if source in found or not chain:
+            continue
+        if chain[0].type != "batch" or [r.seq for r in chain] != list(range(len(chain))):
+            raise VerificationError(
+                f"the records of lot {source}, which lot {lot} was made from, are not its whole chain"
+            )
+        found.add(source)
+        todo += [item["lot"] for item in chain[0].data.get("inputs", ())]
+    return found
 
 
 def _load(document: bytes) -> object:
     try:
-        bundle = json.loads(document)
-        canonical = canonical_json(bundle)
+        return json.loads(document)
     except (ValueError, UnicodeDecodeError) as exc:
         raise VerificationError(f"the bundle is not JSON: {exc}") from None
-    if canonical != document:
-        raise VerificationError(
-            "the bundle is not in canonical JSON form (RFC 8785): it was altered after it was served"
-        )
-    return bundle
 
 
 def _entry_fields(position: int, item: object) -> tuple[int, bytes, list[bytes]]:

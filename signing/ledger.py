@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
@@ -33,8 +33,14 @@ EVENT_TYPES = (
     "receiving",
     "inspection",
     "recall",
+    "correction",
+    "certificate",
 )
 REGULATOR_EVENT_TYPES = frozenset({"inspection", "recall"})
+# Signed by the lot's owner, or by a regulator correcting its own record (protocol §11).
+EITHER_EVENT_TYPES = frozenset({"correction"})
+# What a correction may replace in the record it corrects.
+REPLACEABLE = frozenset({"occurred_at", "data"})
 LOT_PATTERN = re.compile(r"[0-9A-Z]{1,20}")
 UTC_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z")
 OFFSET_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
@@ -70,6 +76,8 @@ class LotTip:
     owner: str
     seq: int
     leaf_hash: bytes
+    # seq -> keyid of the lot's records a regulator signed: only that regulator may correct them.
+    by_regulators: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -110,7 +118,10 @@ class LedgerChecker:
                 k.keyid: [base64.b64encode(k.public_key).decode(), k.role, k.subject_id, k.index, k.revoked_index]
                 for k in self.keys.values()
             },
-            "lots": {lot: [tip.owner, tip.seq, tip.leaf_hash.hex()] for lot, tip in self.lots.items()},
+            "lots": {
+                lot: [tip.owner, tip.seq, tip.leaf_hash.hex(), {str(s): k for s, k in tip.by_regulators.items()}]
+                for lot, tip in self.lots.items()
+            },
         }
 
     @classmethod
@@ -123,9 +134,11 @@ class LedgerChecker:
                 _require(isinstance(subject_id, str) and isinstance(index, int), f"key {keyid} is malformed")
                 _require(revoked is None or isinstance(revoked, int), f"key {keyid} is malformed")
                 checker.keys[keyid] = RegisteredKey(keyid, key, role, subject_id, index, revoked)
-            for lot, (owner, seq, leaf) in state["lots"].items():
+            for lot, (owner, seq, leaf, *rest) in state["lots"].items():
                 _require(isinstance(owner, str) and isinstance(seq, int), f"lot {lot} is malformed")
-                checker.lots[lot] = LotTip(owner, seq, bytes.fromhex(leaf))
+                # A state saved before corrections existed has no regulators' records to name.
+                by_regulators = {int(s): str(k) for s, k in (rest[0] if rest else {}).items()}
+                checker.lots[lot] = LotTip(owner, seq, bytes.fromhex(leaf), by_regulators)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise VerificationError(f"not a ledger checker state ({exc!r})") from None
         return checker
@@ -244,6 +257,8 @@ class LedgerChecker:
         _require(event_type in EVENT_TYPES, f"unknown event type {event_type!r}")
         if event_type in REGULATOR_EVENT_TYPES:
             _require(author.role == "regulator", f"a {event_type} must be signed by a regulator, not a {author.role}")
+        elif event_type in EITHER_EVENT_TYPES and author.role == "regulator":
+            pass
         else:
             _require(
                 author.subject_id == tip.owner,
@@ -254,14 +269,66 @@ class LedgerChecker:
             "occurred_at is not an RFC 3339 date and time with an offset",
         )
         _require(isinstance(payload["data"], dict), "data is not an object")
+        if event_type == "correction":
+            _check_correction(payload["data"], payload["seq"])
+            corrected_by = tip.by_regulators.get(payload["data"]["corrects"])
+            if author.role == "regulator":
+                _require(corrected_by == author.keyid, "a regulator may correct only its own records")
+            else:
+                _require(corrected_by is None, "a grower cannot correct a regulator's record")
+        elif event_type == "certificate":
+            _check_certificate(payload["data"])
         evidence = payload["evidence"]
         _require(isinstance(evidence, list), "evidence is not a list")
         for item in evidence:
-            _require(
-                isinstance(item, dict) and isinstance(item.get("sha256"), str) and SHA256_HEX.fullmatch(item["sha256"]),
-                "evidence items need a lowercase hex sha256",
-            )
+            _require(isinstance(item, dict), "evidence items must be objects")
+            for name in ("sha256", *(PHOTO_COPIES & set(item))):
+                _require(
+                    isinstance(item.get(name), str) and SHA256_HEX.fullmatch(item[name]),
+                    f"evidence items need a lowercase hex {name}",
+                )
+        if author.role == "regulator":
+            tip.by_regulators[payload["seq"]] = author.keyid
         tip.seq = payload["seq"]
+
+
+# The copies of a photo a page serves, bound by their hashes next to the original's.
+PHOTO_COPIES = frozenset({"display", "thumb"})
+
+
+def _check_correction(data: dict, seq: int) -> None:
+    corrects = data.get("corrects")
+    _require(
+        isinstance(corrects, int) and not isinstance(corrects, bool) and 0 < corrects < seq,
+        "a correction's corrects must be the seq of an earlier event of the same lot",
+    )
+    _require(isinstance(data.get("reason"), str) and data["reason"].strip(), "a correction needs a reason")
+    _require(set(data) <= {"corrects", "reason", "replacement"}, "a correction has only corrects, reason, replacement")
+    if "replacement" in data:
+        replacement = data["replacement"]
+        _require(
+            isinstance(replacement, dict) and replacement and set(replacement) <= REPLACEABLE,
+            "a correction's replacement holds occurred_at, data or both",
+        )
+        if "occurred_at" in replacement:
+            _require(_is_time(replacement["occurred_at"], OFFSET_TIME), "the replacement occurred_at is not a time")
+        if "data" in replacement:
+            _require(isinstance(replacement["data"], dict), "the replacement data is not an object")
+
+
+def _check_certificate(data: dict) -> None:
+    basis = data.get("basis")
+    _require(
+        isinstance(basis, list) and basis and all(isinstance(b, str) and b for b in basis),
+        "a certificate needs its basis: a list of what the commitment rests on",
+    )
+    quantity = data.get("quantity")
+    _require(
+        isinstance(quantity, int | float) and not isinstance(quantity, bool) and quantity > 0,
+        "a certificate needs the quantity it covers",
+    )
+    _require(isinstance(data.get("unit"), str), "a certificate needs the unit of its quantity")
+    _require(data.get("contact") is None or isinstance(data["contact"], str), "a certificate's contact is text")
 
 
 def _is_time(value: object, form: re.Pattern[str]) -> bool:

@@ -55,8 +55,10 @@ class Farm:
         data: dict,
         occurred_at: str = "2026-09-18T09:00:00+08:00",
         evidence: list[str] | None = None,
+        again: bool = True,
     ) -> dict:
-        body = {"type": type_, "occurred_at": occurred_at, "data": data, "evidence": evidence or []}
+        """`again`: tests log the same record more than once on purpose, on a clock that stands still."""
+        body = {"type": type_, "occurred_at": occurred_at, "data": data, "evidence": evidence or [], "again": again}
         return self._post(f"/api/v1/batches/{lot}/events", body, actor.headers)
 
     def photo(self, owner: Account, data: bytes) -> str:

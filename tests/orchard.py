@@ -21,8 +21,9 @@ class Orchard:
     harvested_at: str
 
 
-def grow(farm: Farm, *, grower_name: str = "王秀英", variety: str = "红富士") -> Orchard:
-    """Planting, a pesticide with its interval, a harvest with a photo, an inspection, packing and shipping."""
+def grow(farm: Farm, *, grower_name: str = "王秀英", variety: str = "红富士", certified: bool = True) -> Orchard:
+    """Planting, a pesticide with its interval, a harvest with a photo, an inspection, packing,
+    the grower's certificate for the packed lot (unless not `certified`) and shipping."""
     lat, lon, taken = exif_place_and_time(HARVEST_PHOTO)
     grower = farm.grower(grower_name, region="陕西省延安市洛川县")
     regulator = farm.regulator()
@@ -64,6 +65,8 @@ def grow(farm: Farm, *, grower_name: str = "王秀英", variety: str = "红富�
         {"quantity": 200, "unit": "jin", "package_count": 20},
         "2008-10-24T09:00:00+08:00",
     )
+    if certified:
+        certify(farm, grower, packed_lot)
     farm.event(
         grower,
         packed_lot,
@@ -78,3 +81,12 @@ def recall(
     farm: Farm, orchard: Orchard, lot: str, reason: str = "农药残留超标 pesticide residue above the limit"
 ) -> dict:
     return farm.event(orchard.regulator, lot, "recall", {"reason": reason}, "2008-10-26T15:00:00+08:00")
+
+
+def certify(farm: Farm, grower: Account, lot: str, contact: str | None = "0911-7654321", status: int = 201) -> dict:
+    """The grower issues the lot's 承诺达标合格证."""
+    data = {"basis": ["自控自检", "委托检测"], "quantity": 200, "unit": "jin"} | (
+        {"contact": contact} if contact else {}
+    )
+    body = {"type": "certificate", "occurred_at": "2008-10-24T10:00:00+08:00", "data": data}
+    return farm._post(f"/api/v1/batches/{lot}/events", body, grower.headers, status)

@@ -14,6 +14,7 @@ from .accounts.service import AccountService
 from .accounts.sessions import BrowserSessions
 from .clock import Clock, SystemClock
 from .ledger.log import TransparencyLog
+from .ledger.lot_index import LotIndex
 from .ledger.sequencer import Sequencer
 from .lots.service import LotService
 from .photos.files import PhotoFiles
@@ -31,6 +32,7 @@ class Services:
     sessions: sessionmaker[Session]
     writer_engine: Engine
     log: TransparencyLog
+    lot_index: LotIndex  # which entries belong to each lot, from the signed payloads
     sequencer: Sequencer[Actor]
     authenticator: Authenticator
     accounts: AccountService
@@ -70,6 +72,7 @@ def open_services(settings: Settings, clock: Clock | None = None) -> Services:
         clock,
         Tolerances(settings.photo_time_tolerance_hours, settings.photo_distance_tolerance_km),
     )
+    lot_index = LotIndex()
     return Services(
         settings=settings,
         clock=clock,
@@ -77,6 +80,7 @@ def open_services(settings: Settings, clock: Clock | None = None) -> Services:
         sessions=sessions,
         writer_engine=writer_engine,
         log=log,
+        lot_index=lot_index,
         sequencer=sequencer,
         authenticator=Authenticator(sessions, admin, clock, actors),
         accounts=accounts,

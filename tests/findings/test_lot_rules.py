@@ -80,15 +80,13 @@ def test_packing_more_than_was_harvested_is_flagged(farm):
     grower, regulator = farm.grower(), farm.regulator()
     lot = farm.batch(grower)["lot"]
     farm.event(grower, lot, "harvest", {"quantity": 1000, "unit": "jin"})  # 500 kg
-    farm.event(grower, lot, "packing", {"quantity": 300, "unit": "kg", "package_count": 30})
+    first = farm.event(grower, lot, "packing", {"quantity": 300, "unit": "kg", "package_count": 30})
     assert anomalies(farm, regulator) == []
     second = farm.event(grower, lot, "packing", {"quantity": 250, "unit": "kg", "package_count": 25})
     [found] = anomalies(farm, regulator, code="quantity_exceeds_harvest")
-    assert (
-        found["index"] == second["index"]
-        and "550 kg packed from lot" in found["message"]
-        and "only 500 kg" in found["message"]
-    )
+    assert found["index"] == second["index"]
+    assert f"550 kg has left lot {lot} (before it: log entries {first['index']})" in found["message"]
+    assert "only 500 kg" in found["message"]
 
 
 def test_taking_more_into_derived_lots_than_was_harvested_is_flagged(farm):
@@ -100,7 +98,33 @@ def test_taking_more_into_derived_lots_than_was_harvested_is_flagged(farm):
     assert [w["code"] for w in second["warnings"]] == ["quantity_exceeds_harvest"]
     [found] = anomalies(farm, regulator)
     assert (found["lot"], found["index"]) == (second["lot"], second["index"])
-    assert f"110 kg taken into lot {second['lot']} and other lots from lot {field}" in found["message"]
+    assert f"110 kg has left lot {field} (before it: log entries " in found["message"]
+
+
+def test_what_a_lot_packs_itself_and_what_lots_made_from_it_take_add_up(farm):
+    """The issue's case: 120 kg packed from the lot itself and 150 kg taken into a packed lot,
+    out of a 200 kg harvest."""
+    grower, regulator = farm.grower(), farm.regulator()
+    field = farm.batch(grower)["lot"]
+    farm.event(grower, field, "harvest", {"quantity": 200, "unit": "kg"})
+    packing = farm.event(grower, field, "packing", {"quantity": 120, "unit": "kg", "package_count": 12})
+    assert anomalies(farm, regulator) == []
+    packed = farm.batch(grower, "苹果礼盒", inputs=[{"lot": field, "quantity": 150, "unit": "kg"}])
+    [found] = anomalies(farm, regulator, code="quantity_exceeds_harvest")
+    assert found["index"] == packed["index"]
+    assert f"270 kg has left lot {field} (before it: log entries {packing['index']})" in found["message"]
+
+
+def test_shipping_counts_once_with_the_packing_it_ships(farm):
+    grower, regulator = farm.grower(), farm.regulator()
+    lot = farm.batch(grower)["lot"]
+    farm.event(grower, lot, "harvest", {"quantity": 100, "unit": "kg"})
+    farm.event(grower, lot, "packing", {"quantity": 100, "unit": "kg", "package_count": 10})
+    farm.event(grower, lot, "shipping", {"to": "西安", "quantity": 100, "unit": "kg"})
+    assert anomalies(farm, regulator) == []  # what is shipped was packed first
+    farm.event(grower, lot, "shipping", {"to": "北京", "quantity": 50, "unit": "kg"})
+    [found] = anomalies(farm, regulator, code="quantity_exceeds_harvest")
+    assert "150 kg has left lot" in found["message"] and "only 100 kg" in found["message"]
 
 
 def test_boxes_are_not_weighed_against_kilograms(farm):

@@ -31,8 +31,9 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
+from signing.units import in_un_ece
+
 from ..lots.urls import GS1_RESOLVER, lot_url
-from ..units import in_un_ece
 from .epcis_hash import EPCIS_CONTEXT, event_hash_id
 from .source import Exported, LotInfo
 

@@ -49,9 +49,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from signing.units import UNITS
+
 from ..accounts.parties import Party
 from ..lots.urls import lot_url
-from ..units import UNITS
 from .source import Exported, LotInfo, PlotInfo
 
 COLUMNS = [

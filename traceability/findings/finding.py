@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+from signing.lot_state import LotState
 
 from ..storage.models import StoredFinding
 
@@ -24,6 +27,8 @@ PHOTO_CODES = ("exif_missing", "exif_time_mismatch", "gps_far_from_plot", "photo
 # What a lot's records may show (protocol §5), found when a record is appended.
 RECORD_CODES = ("phi_violation", "harvest_before_planting", "backdated", "quantity_exceeds_harvest")
 CODES = PHOTO_CODES + RECORD_CODES
+# Record findings that the lot's records, read again after a correction, show or not.
+JUDGED_AGAIN = frozenset({"phi_violation", "harvest_before_planting", "quantity_exceeds_harvest"})
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,24 @@ class Finding:
 
     def as_json(self) -> dict[str, str]:
         return {"code": self.code, "message": self.message}
+
+
+def resolve(session: Session, lot: str, state: LotState, voided: int | None, correction: int) -> None:
+    """Mark the lot's findings that its records, as corrected, no longer show as resolved by
+    `correction` (the log index of the correction): those of the record it voided, and the
+    record findings whose concern is gone."""
+    shown = {
+        (concern.code, record.index)
+        for concern in state.concerns
+        if concern.lot == lot
+        for record in state.records
+        if record.seq in concern.seqs
+    }
+    for finding in session.execute(
+        select(StoredFinding).where(StoredFinding.lot == lot, StoredFinding.resolved_by.is_(None))
+    ).scalars():
+        if finding.idx == voided or (finding.code in JUDGED_AGAIN and (finding.code, finding.idx) not in shown):
+            finding.resolved_by = correction
 
 
 def store(

@@ -7,12 +7,17 @@ showed when that record arrived. The rules:
 - `phi_violation`: a harvest inside a pesticide's pre-harvest interval, whichever of the
   two records came second.
 - `harvest_before_planting`: a harvest dated before a planting of the same lot.
-- `quantity_exceeds_harvest`: more packed from a lot, or more taken from it into derived
-  lots, than was harvested into it (or taken into it from its own inputs). Quantities are
-  compared by `units.family`: masses in kilograms, boxes and pieces only with their own kind.
+- `quantity_exceeds_harvest`: more left a lot than entered it. What leaves is its own
+  packing or its shipments, whichever is more (what is shipped was packed first), plus what
+  lots made from it took; what enters is its harvests and the lots it was made from.
+  Quantities are compared by `units.family`: masses in kilograms, boxes and pieces only
+  with their own kind. The finding names the log entries of what left.
 
-The rules read `lot_facts`, one indexed row per planting, spray, harvest and packing, so a
-check costs the same on a lot's thousandth record as on its first.
+The same rules, read from the signed records alone, are `signing.lot_state`: that reading
+is what pages show and certificates wait on; these are the findings answered to whoever
+appends a record and listed for regulators. They read `lot_facts`, one indexed row per
+planting, spray, harvest, packing and shipment, so a check costs the same on a lot's
+thousandth record as on its first. A correction rewrites its record's fact (`refact`).
 """
 
 from __future__ import annotations
@@ -22,15 +27,16 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from public_pages.i18n import N_
+from signing import units
 from signing.ledger import REGULATOR_EVENT_TYPES
+from signing.payloads import LotRecord
+from signing.units import family, totals
 
-from .. import units
-from ..storage.models import BatchInput, LotFact
-from ..units import family, totals
+from ..storage.models import Batch, BatchInput, LotFact
 from .finding import Finding
 
 
@@ -50,10 +56,23 @@ def fact_of(
             safe_from=at + timedelta(days=data["phi_days"]),
             label=data["product"][:200],
         )
-    if event_type in ("harvest", "packing"):
+    if event_type in ("harvest", "packing", "shipping") and data.get("quantity") is not None:
         kind, amount = family(data["quantity"], data["unit"])
         return LotFact(lot=lot, kind=event_type, idx=index, occurred_at=at, amount=amount, family=kind)
     return None
+
+
+def refact(session: Session, lot: str, corrected: LotRecord, replacement: Mapping[str, Any] | None) -> None:
+    """A corrected record's fact becomes its replacement's; a voided record has none."""
+    session.execute(delete(LotFact).where(LotFact.lot == lot, LotFact.idx == corrected.index))
+    if replacement is None:
+        return
+    occurred = (
+        datetime.fromisoformat(replacement["occurred_at"]) if "occurred_at" in replacement else corrected.occurred_at
+    )
+    fact = fact_of(lot, corrected.index, corrected.type, occurred, replacement.get("data", corrected.data))
+    if fact is not None:
+        session.add(fact)
 
 
 def event_findings(
@@ -116,11 +135,8 @@ def event_findings(
         if harvest is not None:
             template = N_("planting dated %(planting)s, after a harvest dated %(harvest)s")
             findings.append(_before_planting(template, harvest.occurred_at, occurred, occurred.tzinfo))
-    elif fact.kind == "packing":
-        assert fact.family is not None and fact.amount is not None  # a packing's fact has its amount
-        packed = _sums(session, lot, "packing")
-        packed[fact.family] = packed.get(fact.family, 0.0) + fact.amount
-        findings += _exceeds(session, lot, packed, None)
+    elif fact.kind in ("packing", "shipping"):
+        findings += _exceeds(session, lot, fact, {})
     return findings
 
 
@@ -131,42 +147,56 @@ def batch_findings(session: Session, lot: str, inputs: list[dict[str, Any]]) -> 
     for item in inputs:  # one lot may name the same source twice: what counts is the whole draw
         wanted[item["lot"]].append((item["quantity"], item["unit"]))
     for source, amounts in wanted.items():
-        taken = session.execute(
-            select(BatchInput.unit, func.sum(BatchInput.quantity))
-            .where(BatchInput.input_lot == source)
-            .group_by(BatchInput.unit)
-        ).all()
-        drawn = totals([*((quantity, unit) for unit, quantity in taken), *amounts])
-        findings += _exceeds(session, source, drawn, lot)
+        findings += _exceeds(session, source, None, totals(amounts), into=lot)
     return findings
 
 
 _EXCEEDS = {
-    ("packed", "none"): N_("%(amount)s packed from lot %(lot)s, which has no harvest record and no input lots"),
-    ("packed", "less"): N_(
-        "%(amount)s packed from lot %(lot)s, which holds only %(held)s by its harvest records and inputs"
+    "none": N_(
+        "with this record %(amount)s has left lot %(lot)s (before it: log entries %(entries)s), which has no harvest record and no input lots"
     ),
-    ("taken", "none"): N_(
-        "%(amount)s taken into lot %(into)s and other lots from lot %(lot)s, which has no harvest record and no input lots"
-    ),
-    ("taken", "less"): N_(
-        "%(amount)s taken into lot %(into)s and other lots from lot %(lot)s, which holds only %(held)s by its harvest records and inputs"
+    "less": N_(
+        "with this record %(amount)s has left lot %(lot)s (before it: log entries %(entries)s), which holds only %(held)s by its harvest records and inputs"
     ),
 }
 
 
-def _exceeds(session: Session, lot: str, used: dict[str, float], into: str | None) -> list[Finding]:
-    """`used` of `lot`: packed from it (`into` None), or taken from it into lots (`into` the new one)."""
+def _exceeds(
+    session: Session, lot: str, new: LotFact | None, new_taken: dict[str, float], into: str | None = None
+) -> list[Finding]:
+    """Does more leave `lot` than entered it, with `new` (its packing or shipment, not stored
+    yet) or `new_taken` (what lot `into`, being made, takes from it)?"""
+    own: dict[str, dict[str, float]] = {kind: _sums(session, lot, kind) for kind in ("packing", "shipping")}
+    if new is not None:
+        assert new.family is not None and new.amount is not None  # a packing's or shipment's fact has its amount
+        own[new.kind][new.family] = own[new.kind].get(new.family, 0.0) + new.amount
+    taken_rows = session.execute(
+        select(BatchInput.lot, BatchInput.quantity, BatchInput.unit).where(BatchInput.input_lot == lot)
+    ).all()
+    taken = totals((quantity, unit) for _, quantity, unit in taken_rows)
+    for kind, amount in new_taken.items():
+        taken[kind] = taken.get(kind, 0.0) + amount
+    leaving = {
+        kind: max(own["packing"].get(kind, 0.0), own["shipping"].get(kind, 0.0)) + taken.get(kind, 0.0)
+        for kind in {*own["packing"], *own["shipping"], *taken}
+    }
     available = _available(session, lot)
-    doing = "packed" if into is None else "taken"
-    for kind, amount in used.items():
-        params = {"amount": units.amount(amount, kind), "lot": lot, "into": into}
-        if not available:
-            return [Finding("quantity_exceeds_harvest", _EXCEEDS[doing, "none"], params)]
+    for kind, amount in sorted(leaving.items()):
         # Boxes against kilograms say nothing either way.
-        if kind in available and amount > available[kind] + 1e-9:
-            params["held"] = units.amount(available[kind], kind)
-            return [Finding("quantity_exceeds_harvest", _EXCEEDS[doing, "less"], params)]
+        if available and (kind not in available or amount <= available[kind] + 1e-9):
+            continue
+        # What left before: its packings and shipments, and the batch records of lots made from it.
+        left = session.execute(
+            select(LotFact.idx)
+            .where(LotFact.lot == lot, LotFact.kind.in_(("packing", "shipping")))
+            .union(select(Batch.created_index).where(Batch.lot.in_({row.lot for row in taken_rows} - {into})))
+        ).scalars()
+        entries = ", ".join(str(i) for i in sorted(left)) or "-"
+        params = {"amount": units.amount(amount, kind), "lot": lot, "entries": entries}
+        if not available:
+            return [Finding("quantity_exceeds_harvest", _EXCEEDS["none"], params)]
+        params["held"] = units.amount(available[kind], kind)
+        return [Finding("quantity_exceeds_harvest", _EXCEEDS["less"], params)]
     return []
 
 

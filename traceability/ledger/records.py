@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from signing.payloads import LotRecord
 
 from ..errors import NotFound
-from ..storage.models import LogEntry
+from ..storage.models import BatchInput, LogEntry
 
 # Rows fetched from the database at a time by `stream`: memory stays flat however long the range.
 CHUNK = 500
@@ -21,6 +21,12 @@ _RECORDS = select(LogEntry.idx, LogEntry.entry, LogEntry.leaf_hash)
 def of_lot(session: Session, lot: str) -> list[LotRecord]:
     """A lot's records, in chain order."""
     return _decoded(session.execute(_RECORDS.where(LogEntry.lot == lot).order_by(LogEntry.seq)))
+
+
+def made_from(session: Session, lot: str) -> list[LotRecord]:
+    """The batch records of the lots made from `lot`, in log order."""
+    made = select(BatchInput.lot).where(BatchInput.input_lot == lot)
+    return _decoded(session.execute(_RECORDS.where(LogEntry.lot.in_(made), LogEntry.seq == 0).order_by(LogEntry.idx)))
 
 
 def of_type(session: Session, event_type: str, lots: Iterable[str] | None = None) -> list[LotRecord]:

@@ -3,12 +3,13 @@ event type."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import Field, TypeAdapter
 
+from signing.units import UnitCode, WaterUnitCode
+
 from ..fields import GTIN, Area, In, Latitude, Longitude, LotCode, Name, Note, Quantity, Sha256, Time
-from ..units import UnitCode, WaterUnitCode
 
 
 class PlotIn(In):
@@ -126,6 +127,38 @@ class RecallData(In):
     reason: Note
 
 
+class Replacement(In):
+    occurred_at: Time | None = None
+    data: dict[str, Any] | None = Field(
+        default=None, description="The corrected record's whole data, checked as that record's type"
+    )
+
+    def model_post_init(self, _context: object) -> None:
+        if self.occurred_at is None and self.data is None:
+            raise ValueError("a replacement gives occurred_at, data or both; to void the record, leave it out")
+
+
+class CorrectionData(In):
+    """Protocol §11: corrects (with a replacement) or voids (without) an earlier record of the lot."""
+
+    corrects: Annotated[int, Field(ge=1, description="The seq of the record corrected")]
+    reason: Note
+    replacement: Replacement | None = None
+
+
+# What a 承诺达标合格证 may rest on (农业农村部令2025年第4号); the grower chooses one or more.
+CERTIFICATE_BASES = ("自控自检", "委托检测", "内部质量控制", "自我承诺")
+
+
+class CertificateData(In):
+    """Protocol §11: the grower's 承诺达标合格证 for the lot."""
+
+    basis: Annotated[list[Literal[CERTIFICATE_BASES]], Field(min_length=1, max_length=4)]  # type: ignore[valid-type]
+    quantity: Quantity
+    unit: UnitCode
+    contact: Name | None = None
+
+
 Evidence = Annotated[list[Sha256], Field(max_length=20, description="SHA-256 of photos uploaded first")]
 
 
@@ -136,6 +169,10 @@ class Event(In):
     occurred_at: Time
     data: In
     evidence: Evidence = Field(default_factory=list)
+    again: bool = Field(
+        default=False,
+        description="Append even though the same record was appended minutes ago (answered 409 repeated without it)",
+    )
 
 
 def _event(type_name: str, data_model: type[In]) -> type[Event]:
@@ -157,6 +194,8 @@ EVENT_DATA: dict[str, type[In]] = {
     "receiving": ReceivingData,
     "inspection": InspectionData,
     "recall": RecallData,
+    "correction": CorrectionData,
+    "certificate": CertificateData,
 }
 if TYPE_CHECKING:
     EventIn = Event

@@ -7,24 +7,30 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pydantic import ValidationError
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from signing.ledger import LOT_OWNER_ROLES, REGULATOR_EVENT_TYPES
-from signing.payloads import batch_payload, event_payload
+from signing.keys import keyid
+from signing.ledger import EITHER_EVENT_TYPES, LOT_OWNER_ROLES, REGULATOR_EVENT_TYPES
+from signing.lot_state import LotState, describe, read_lots
+from signing.payloads import LotRecord, batch_payload, event_payload
 
 from ..accounts.actors import REGULATORS, Actor, require_role
 from ..clock import Clock
 from ..errors import Forbidden, Invalid
-from ..findings.finding import store
-from ..findings.lot_rules import batch_findings, event_findings, fact_of
+from ..findings.finding import resolve, store
+from ..findings.lot_rules import batch_findings, event_findings, fact_of, refact
 from ..ids import new_id, new_lot_code
+from ..ledger import records
 from ..ledger.log import Appender
 from ..ledger.records import unknown_lot
 from ..ledger.sequencer import IdempotencyKey, Outcome, Sequencer
 from ..photos.service import PhotoService
 from ..storage.models import Batch, BatchInput, Plot
-from .inputs import BatchIn, EventIn, PlotIn
+from .inputs import EVENT_DATA, BatchIn, EventIn, PlotIn
+from .lineage import ancestors
+from .repeats import REPEAT_WITHIN, refuse_repeat
 
 # Phones keep bad time, but a record dated tomorrow is a mistake worth stopping.
 MAX_FUTURE = timedelta(days=1)
@@ -121,7 +127,9 @@ class LotService:
         return self._sequencer.run(actor, idempotency, work)
 
     def append_event(self, actor: Actor, lot: str, body: EventIn, idempotency: IdempotencyKey | None) -> Outcome:
-        by_regulator = body.type in REGULATOR_EVENT_TYPES
+        by_regulator = body.type in REGULATOR_EVENT_TYPES or (
+            body.type in EITHER_EVENT_TYPES and actor.role in REGULATORS
+        )
         require_role(actor, REGULATORS if by_regulator else LOT_OWNER_ROLES, f"log a {body.type}")
         occurred = datetime.fromisoformat(body.occurred_at)
         if occurred - self._clock.now() > MAX_FUTURE:
@@ -130,6 +138,7 @@ class LotService:
             )
         cited = list(dict.fromkeys(body.evidence))
         key = self._signing_key(actor)
+        key_id = keyid(key)
 
         def work(session: Session, log: Appender) -> dict[str, Any]:
             # The lot's tip is read under the lock: it is what this record links to.
@@ -141,12 +150,19 @@ class LotService:
                 raise Forbidden(
                     "not_your_lot", f"lot {lot} belongs to another grower; you can only add records to your own lots"
                 )
+            data = body.data.model_dump(by_alias=True, exclude_none=True)
+            corrected = None
+            if body.type == "correction":
+                corrected = self._correctable(session, log, actor, lot, data)
+            elif body.type == "certificate":
+                self._certifiable(session, log, lot)
+            if not body.again:
+                refuse_repeat(session, lot, key_id, body.type, occurred, data, cited, log.now - REPEAT_WITHIN)
             plot = (tip.plot_lat, tip.plot_lon) if tip.plot_lat is not None else None
             evidence, findings = self._photos.evidence(
                 session, actor, lot=lot, grower_id=actor.id, occurred=occurred, plot=plot, cited=cited
             )
             seq = tip.last_seq + 1
-            data = body.data.model_dump(by_alias=True, exclude_none=True)
             fact = fact_of(lot, None, body.type, occurred, data)
             findings += event_findings(session, lot, body.type, occurred, fact, log.now, self._backdated_days)
             payload = event_payload(
@@ -167,10 +183,70 @@ class LotService:
             if fact is not None:
                 fact.idx = appended.index
                 session.add(fact)
+            if corrected is not None:
+                self._rejudge(session, log, lot, corrected, data, appended.index)
             warnings = [f.as_json() for f in findings]
             return {"index": appended.index, "seq": seq, "leaf_hash": appended.leaf_hash.hex(), "warnings": warnings}
 
         return self._sequencer.run(actor, idempotency, work)
+
+    def _correctable(self, session: Session, log: Appender, actor: Actor, lot: str, data: dict[str, Any]) -> LotRecord:
+        """The record a correction corrects, once it is sure the actor may, and the replacement holds."""
+        log.finish()  # records appended earlier in this batch are read with the rest
+        chain = records.of_lot(session, lot)
+        target = next((r for r in chain if r.seq == data["corrects"]), None)
+        if target is None or target.type in ("batch", "correction"):
+            raise Invalid(
+                "cannot_correct",
+                f"lot {lot} has no record {data['corrects']} that can be corrected: give the seq of one of its events",
+            )
+        own = target.signer == keyid(self._signing_key(actor))
+        if target.type in REGULATOR_EVENT_TYPES and not own:
+            raise Forbidden("not_your_record", "only the regulator who signed an inspection or recall can correct it")
+        if target.type not in REGULATOR_EVENT_TYPES and actor.role in REGULATORS:
+            raise Forbidden("not_your_record", "a regulator corrects only its own records; the grower corrects theirs")
+        replacement = data.get("replacement")
+        if replacement is not None and "data" in replacement:
+            try:
+                model = EVENT_DATA[target.type].model_validate(replacement["data"])
+            except ValidationError as exc:
+                problem = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'data'}: {e['msg']}" for e in exc.errors())
+                raise Invalid(
+                    "bad_replacement", f"the replacement data is not a valid {target.type}'s data: {problem}"
+                ) from None
+            replacement["data"] = model.model_dump(by_alias=True, exclude_none=True)
+        moved = replacement.get("occurred_at") if replacement is not None else None
+        if moved is not None and datetime.fromisoformat(moved) - self._clock.now() > MAX_FUTURE:
+            raise Invalid("future_time", "the replacement occurred_at is in the future; check the date")
+        return target
+
+    def _certifiable(self, session: Session, log: Appender, lot: str) -> None:
+        """Protocol §11: no certificate while the lot or a lot it came from shows a blocking concern."""
+        log.finish()
+        state = lot_state(session, lot)
+        if state.blocking:
+            reasons = "; ".join(describe(concern) for concern in state.blocking)
+            raise Invalid(
+                "certificate_refused",
+                f"lot {lot} cannot be certified while its records show: {reasons}. "
+                "If a record is wrong, correct it; a recall or a failed inspection is lifted only by its regulator.",
+            )
+
+    def _rejudge(
+        self, session: Session, log: Appender, lot: str, corrected: LotRecord, data: dict[str, Any], index: int
+    ) -> None:
+        """The rules see the corrected record from now on; findings it no longer shows are resolved by it."""
+        replacement = data.get("replacement")
+        refact(session, lot, corrected, replacement)
+        log.finish()
+        resolve(session, lot, lot_state(session, lot), corrected.index if replacement is None else None, index)
+
+
+def lot_state(session: Session, lot: str) -> LotState:
+    """What the lot's records say, as pages read it, from the server's own tables (under the lock)."""
+    chains = {code: records.of_lot(session, code) for code in (lot, *ancestors(session, lot))}
+    derived = records.made_from(session, lot)
+    return read_lots(lot, chains, derived)
 
 
 def plot_json(plot: Plot | None) -> dict[str, Any] | None:

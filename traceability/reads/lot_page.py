@@ -1,79 +1,141 @@
-"""A lot as its public page shows it: the view objects `public_pages` renders."""
+"""A lot as its public page shows it: the view objects `public_pages` renders, built from the
+lot's verified records (`reading`), never from a table no signature covers. Only the photo
+warnings, which are advice about files rather than facts of the record, come from the
+findings the server stored."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from public_pages.views import (
     Certificate,
+    ConcernView,
+    Correction,
     LotLink,
     LotView,
     PhotoSummary,
     PhotoView,
     Recall,
     Step,
-    Verification,
 )
-from signing.bundle import verify_bundle
-from signing.canonical import canonical_json
-from signing.encoding import b64encode
-from signing.errors import VerificationError
-from signing.note import Verifier
+from signing.lot_state import RECALLED, Concern, corrected
 from signing.payloads import LotRecord
 
-from ..accounts import parties
-from ..ledger import records
-from ..ledger.bundles import bundle
 from ..ledger.log import TransparencyLog
-from ..ledger.records import unknown_lot
-from ..lots.lineage import ancestors
+from ..ledger.lot_index import LotIndex
 from ..lots.urls import lot_url
-from ..storage.models import Batch, Identity, Photo, StoredFinding
+from ..storage.models import Photo, StoredFinding
+from .reading import LotReading, read_lot
 
 
-def lot_view(
-    session: Session, log: TransparencyLog, public_url: str, lot: str, lineage: tuple[str, ...] | None = None
-) -> LotView:
-    """`lineage`: the lot and every lot it was made from, when the caller already has it."""
-    batch = session.get(Batch, lot)
-    if batch is None:
-        raise unknown_lot(lot)
-    chain = records.of_lot(session, lot)
-    names = parties.display_names(session, {record.signer for record in chain})
-    owner = session.get_one(Identity, batch.owner_id)
-    registrar = session.get(Identity, owner.registered_by)
+def lot_view(session: Session, log: TransparencyLog, index: LotIndex, public_url: str, lot: str) -> LotView:
+    reading = read_lot(session, log, index, lot)
+    state = reading.state
+    made = reading.made
+    facts = made.data if made is not None else {}
+    grower = reading.subjects.get(made.signer, {}) if made is not None else {}
+    registrar = reading.subject_named(str(grower.get("registered_by", "")))
+    plot = facts.get("plot")
     photo_findings = _photo_findings(session, lot)
     steps = tuple(
         Step(
             record,
             tuple(PhotoView(sha256, photo_findings.get(sha256, ())) for sha256 in record.evidence),
-            names.get(record.signer, ""),
+            reading.name(record.signer),
+            _correction(reading, state.corrections.get(record.seq), record),
         )
-        for record in chain
+        for record in state.records
+        if record.type != "correction"
     )
-    lineage = lineage or (lot, *ancestors(session, lot))
-    recalls = _recalls(session, lineage)
-    first = chain[0]
-    plot = first.data.get("plot")
+    concerns = sorted(state.concerns, key=lambda c: c.code != RECALLED)
     return LotView(
         lot=lot,
-        product=batch.product,
-        variety=batch.variety,
-        gtin=batch.gtin,
-        grower=owner.name,
-        region=owner.region,
-        registered_by=registrar.name if registrar else None,
+        product=str(facts.get("product", lot)),
+        variety=facts.get("variety"),
+        gtin=facts.get("gtin"),
+        grower=str(grower.get("name", "")),
+        region=grower.get("region"),
+        registered_by=str(registrar["name"]) if registrar else None,
         plot=plot["name"] if plot else None,
         steps=steps,
-        inputs=_inputs(session, first, {recall.lot for recall in recalls}),
-        recalls=recalls,
+        inputs=_inputs(reading, facts.get("inputs") or ()),
+        recalls=tuple(_recall(reading, c) for c in concerns if c.code == RECALLED),
         photos=_photo_summary(session, steps),
-        verification=_verify(session, log, lot),
-        certificate=_certificate(batch, plot, steps, owner),
-        public_url=lot_url(public_url, lot, batch.gtin),
+        verification=reading.verification,
+        certificate=_certificate(reading),
+        public_url=lot_url(public_url, lot, facts.get("gtin")),
+        concerns=tuple(_concern(reading, c) for c in concerns),
+        cleared=tuple(_concern(reading, c.concern, tuple(r.index for r in c.corrections)) for c in state.cleared),
+    )
+
+
+def _correction(reading: LotReading, correction: LotRecord | None, original: LotRecord) -> Correction | None:
+    if correction is None:
+        return None
+    replacement = next((r for r in reading.state.effective if r.seq == original.seq), None)
+    return Correction(correction, str(correction.data.get("reason", "")), replacement, reading.name(correction.signer))
+
+
+def _concern(reading: LotReading, concern: Concern, cleared_by: tuple[int, ...] = ()) -> ConcernView:
+    entries = tuple(r.index for seq in concern.seqs if (r := reading.record(concern.lot, seq)) is not None)
+    params = dict(concern.params)
+    if "by" in params:
+        params["by"] = reading.name(params["by"])
+    return ConcernView(concern.code, concern.lot, params, entries, concern.blocking, cleared_by)
+
+
+def _recall(reading: LotReading, concern: Concern) -> Recall:
+    record = reading.record(concern.lot, concern.seqs[0])
+    assert record is not None  # a concern names records of the chains it was read from
+    return Recall(concern.lot, str(record.data.get("reason", "")), record.occurred_at, reading.name(record.signer))
+
+
+def _inputs(reading: LotReading, inputs: Sequence[Mapping[str, Any]]) -> tuple[LotLink, ...]:
+    """The lots this one was made from, as its batch record names them, with when each was picked."""
+    recalled = {c.lot for c in reading.state.recalls}
+    links = []
+    for item in inputs:
+        chain = reading.chains.get(item["lot"], [])
+        harvests = [r.occurred_at for r in corrected(chain) if r.type == "harvest"]
+        links.append(
+            LotLink(
+                item["lot"],
+                str(chain[0].data.get("product", "")) if chain else "",
+                item["quantity"],
+                item["unit"],
+                item["lot"] in recalled,
+                harvests[-1] if harvests else None,  # its latest: when what is in this package was picked
+            )
+        )
+    return tuple(links)
+
+
+def _certificate(reading: LotReading) -> Certificate | None:
+    record, made = reading.state.certificate, reading.made
+    if record is None or made is None:
+        return None
+    grower = reading.subjects.get(made.signer, {})
+    # A packed lot's origin is where what it was made from grew.
+    plots = [chain[0].data.get("plot") for chain in reading.chains.values() if chain]
+    names = dict.fromkeys(plot["name"] for plot in plots if plot)
+    origin = " · ".join(part for part in (grower.get("region"), "、".join(names)) if part)
+    product = " ".join(part for part in (made.data.get("product"), made.data.get("variety")) if part)
+    data = record.data
+    return Certificate(
+        product=product,
+        quantity=data["quantity"],
+        unit=data["unit"],
+        origin=origin,
+        issued_at=record.occurred_at,
+        issuer=str(grower.get("name", "")),
+        contact=data.get("contact"),
+        basis=tuple(data["basis"]),
+        index=record.index,
+        withdrawn=reading.state.certificate_withdrawn,
     )
 
 
@@ -102,81 +164,3 @@ def _photo_summary(session: Session, steps: tuple[Step, ...]) -> PhotoSummary:
         for code in photo.warnings:
             counts[code] = counts.get(code, 0) + 1
     return PhotoSummary(photos=len(photos), with_time_and_place=len(list(placed)), warnings=counts)
-
-
-def _inputs(session: Session, made: LotRecord, recalled: set[str]) -> tuple[LotLink, ...]:
-    """The lots this one was made from, as its batch record names them, with when each was picked."""
-    inputs = made.data.get("inputs") or []
-    if not inputs:
-        return ()
-    lots = [item["lot"] for item in inputs]
-    products = dict(session.execute(select(Batch.lot, Batch.product).where(Batch.lot.in_(lots))).all())
-    # Its latest harvest: when what is in this package was picked.
-    harvested = {record.lot: record.occurred_at for record in records.of_type(session, "harvest", lots)}
-    return tuple(
-        LotLink(
-            item["lot"],
-            products[item["lot"]],
-            item["quantity"],
-            item["unit"],
-            item["lot"] in recalled,
-            harvested.get(item["lot"]),
-        )
-        for item in inputs
-    )
-
-
-def _recalls(session: Session, lots: tuple[str, ...]) -> tuple[Recall, ...]:
-    found = records.of_type(session, "recall", lots)
-    names = parties.display_names(session, {record.signer for record in found})
-    return tuple(
-        Recall(
-            record.lot,
-            record.data["reason"],
-            record.occurred_at,
-            names.get(record.signer, ""),
-        )
-        for record in found
-    )
-
-
-def _certificate(batch: Batch, plot: dict | None, steps: tuple[Step, ...], owner: Identity) -> Certificate | None:
-    packing = next((step.record for step in reversed(steps) if step.record.type == "packing"), None)
-    if packing is None:
-        return None
-    tested = any(
-        s.record.type == "inspection" and s.record.data.get("result") == "pass" and s.record.data.get("lab")
-        for s in steps
-    )
-    origin = " · ".join(part for part in (owner.region, plot["name"] if plot else None) if part)
-    return Certificate(
-        product=" ".join(part for part in (batch.product, batch.variety) if part),
-        quantity=packing.data["quantity"],
-        unit=packing.data["unit"],
-        package_count=packing.data["package_count"],
-        origin=origin,
-        issued_at=packing.occurred_at,
-        issuer=owner.name,
-        contact=owner.phone,
-        basis="commissioned_test" if tested else "self_control",
-    )
-
-
-def _verify(session: Session, log: TransparencyLog, lot: str) -> Verification:
-    """The checks an offline verifier runs on the lot's proof bundle, run here on the same bytes."""
-    log_key = log.signer.verifier_key()
-    served = bundle(session, log, lot)
-    checkpoint = served["checkpoint"]
-    unverified = Verification(False, None, 0, 0, log.origin, 0, "", checkpoint, log_key)
-    try:
-        verified = verify_bundle(canonical_json(served), Verifier.from_key_string(log_key))
-    except VerificationError as exc:
-        return replace(unverified, problem=str(exc))
-    return replace(
-        unverified,
-        ok=True,
-        records=len(verified.records),
-        keys=verified.keys_checked,
-        checkpoint_size=verified.checkpoint.size,
-        root_hash=b64encode(verified.checkpoint.root_hash),
-    )

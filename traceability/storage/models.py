@@ -253,6 +253,8 @@ class StoredFinding(Base):
     idx: Mapped[int | None] = mapped_column(BigInteger)
     sha256: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The log index of the correction that cleared it: the records, corrected, no longer show it.
+    resolved_by: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class LotFact(Base):
@@ -265,7 +267,7 @@ class LotFact(Base):
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     lot: Mapped[str] = mapped_column(ForeignKey("batches.lot"))
-    kind: Mapped[str] = mapped_column(String(16))  # planting, pesticide, harvest, packing
+    kind: Mapped[str] = mapped_column(String(16))  # planting, pesticide, harvest, packing, shipping
     idx: Mapped[int] = mapped_column(BigInteger)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)  # UTC
     safe_from: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a spray: the end of its interval

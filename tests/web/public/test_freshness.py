@@ -39,9 +39,12 @@ def test_sqlite_sees_a_commit_of_another_connection_at_once(farm, client):
     orchard = grow(farm)
     lot = orchard.field_lot
 
-    async def tip() -> int:
+    async def tip() -> tuple[int, int]:
         return (await client.app.state.public.tips((lot,)))[lot][0]
 
-    before = run(tip)
+    seq, taken = run(tip)
     farm.event(orchard.grower, lot, "observation", {"note": "又巡了一遍果园"})
-    assert run(tip) == before + 1
+    assert run(tip) == (seq + 1, taken)
+    # A lot made from it changes what left it, which its page weighs.
+    farm.batch(orchard.grower, "苹果汁", inputs=[{"lot": lot, "quantity": 10, "unit": "kg"}])
+    assert run(tip) == (seq + 1, taken + 1)

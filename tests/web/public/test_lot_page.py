@@ -14,7 +14,7 @@ from signing.bundle import verify_bundle
 from signing.note import Verifier
 from tests.conftest import BOTH_DATABASES, make_settings
 from tests.factories import Farm
-from tests.orchard import GTIN, HARVEST_PHOTO, grow, recall
+from tests.orchard import GTIN, HARVEST_PHOTO, certify, grow, recall
 from tests.pages import text_of
 from traceability.services import open_services
 from traceability.storage.models import LogEntry
@@ -47,8 +47,11 @@ def test_a_packed_lot_tells_its_story_in_chinese(farm, client):
         "承诺达标合格证",
         "未使用禁用农药、兽药及其他化合物",
         "产品名称",
-        "200 斤 · 20 件",
+        "数量 200 斤",
         "开具时间 2008年10月24日",
+        "产地 陕西省延安市洛川县 · 后山果园",
+        "联系方式 0911-7654321",
+        "承诺依据 自控自检、委托检测",
         "承诺主体 王秀英",
         "包装",
         "发货",
@@ -219,7 +222,9 @@ def test_a_recall_shows_at_once_on_the_lot_and_on_every_lot_made_from_it(farm, c
     assert derived.count('role="alert"') == 1
     assert f"Lot {orchard.field_lot}, which this lot was made from, was recalled" in text_of(derived)
     assert "recalled" in text_of(derived[derived.index("Made from") :])
-    assert "Recalled: this certificate no longer covers the product." in text_of(derived)
+    assert "Withdrawn: the records above show why this lot can no longer be certified." in text_of(derived)
+    # On a recalled lot the integrity verdict says what it means, and only after the recall.
+    assert "Records intact" not in text_of(derived) and "The records are authentic" in text_of(derived)
     # The banner comes before everything else on the page.
     assert derived.index('role="alert"') < derived.index("<main>")
 
@@ -267,15 +272,15 @@ def test_a_tampered_record_is_shown_as_failed_verification(farm, client, service
     assert f"entry {stored.idx}" in seen
 
 
-def test_the_certificate_names_commissioned_testing_when_a_lab_passed_the_lot(farm, client):
-    orchard = grow(farm)
-    packed = farm.batch(orchard.grower, "苹果", inputs=[{"lot": orchard.field_lot, "quantity": 10, "unit": "kg"}])[
-        "lot"
-    ]
-    farm.event(orchard.grower, packed, "packing", {"quantity": 10, "unit": "kg", "package_count": 2})
-    assert "质量安全控制符合要求" in text_of(page(client, f"/b/{packed}"))
-    farm.event(orchard.regulator, packed, "inspection", {"test": "农残检测", "result": "pass", "lab": "县检测站"})
-    assert "委托检测合格" in text_of(page(client, f"/b/{packed}"))
+def test_a_certificate_shows_only_once_the_grower_issued_it_with_the_basis_they_chose(farm, client):
+    orchard = grow(farm, certified=False)
+    packed = orchard.packed_lot
+    assert "承诺达标合格证" not in page(client, f"/b/{packed}")  # packed, but not certified
+    certify(farm, orchard.grower, packed)
+    seen = text_of(page(client, f"/b/{packed}", lang="en"))
+    assert (
+        "承诺达标合格证" in seen and "Basis of commitment Own quality control and testing, Commissioned testing" in seen
+    )
 
 
 def test_photo_warnings_are_shown_kindly_on_the_photo_and_in_the_summary(farm, client):
@@ -315,11 +320,12 @@ def test_gzip_refused_by_q0_is_not_sent_and_404_pages_vary_by_language(farm, cli
     assert "Accept-Language" in client.get("/b/NOSUCHLOT").headers["vary"]
 
 
-def test_the_certificate_says_when_no_contact_was_registered(farm, client):
-    grower = farm.grower()  # registered without a phone
+def test_the_certificate_says_when_no_contact_was_given(farm, client):
+    grower = farm.grower()
     lot = farm.batch(grower, "蜂蜜")["lot"]
     farm.event(grower, lot, "harvest", {"quantity": 10, "unit": "kg"})
     farm.event(grower, lot, "packing", {"quantity": 10, "unit": "kg", "package_count": 10})
+    certify(farm, grower, lot, contact=None)
     assert "联系方式 未登记" in text_of(page(client, f"/b/{lot}"))
 
 

@@ -11,9 +11,10 @@ from datetime import datetime, timedelta, timezone
 
 from pydantic import ValidationError
 
+from signing.units import UNITS, WATER_UNITS
+
 from ...lots import inputs
 from ...lots.inputs import BatchIn, EventIn
-from ...units import UNITS, WATER_UNITS
 
 # One big button each, in the order of a season.
 KINDS = ("planting", "fertiliser", "pesticide", "irrigation", "observation", "harvest", "packing", "shipping")

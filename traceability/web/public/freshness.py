@@ -15,22 +15,29 @@ import asyncio
 import sqlite3
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, Engine, bindparam, select
+from sqlalchemy import Connection, Engine, bindparam, func, select
 from starlette.concurrency import run_in_threadpool
 
 from ...storage.database import sqlite_path
-from ...storage.models import Batch
+from ...storage.models import Batch, BatchInput
 
 # One stuck read must not hold every page of the process for long.
 READ_TIMEOUT_SECONDS = 10
-# lot -> (last seq, GTIN)
-Tips = dict[str, tuple[int, str | None]]
+# lot -> ((last seq, lots made from it), GTIN): the first changes whenever what its page says may.
+Tips = dict[str, tuple[tuple[int, int], str | None]]
 
-_TIPS = select(Batch.lot, Batch.last_seq, Batch.gtin).where(Batch.lot.in_(bindparam("lots", expanding=True)))
+# A lot made from this one changes what left it, which its page weighs.
+_TAKEN = select(func.count()).select_from(BatchInput).where(BatchInput.input_lot == Batch.lot).scalar_subquery()
+_TIPS = select(Batch.lot, Batch.last_seq, _TAKEN, Batch.gtin).where(Batch.lot.in_(bindparam("lots", expanding=True)))
+_SQLITE_TIPS = (
+    f"SELECT b.lot, b.last_seq, (SELECT count(*) FROM {BatchInput.__tablename__} i WHERE i.input_lot = b.lot), "
+    f"b.gtin FROM {Batch.__tablename__} b WHERE b.lot IN "
+)
 
 
 def read_tips(connection: Connection, lots: Iterable[str]) -> Tips:
-    return {lot: (seq, gtin) for lot, seq, gtin in connection.execute(_TIPS, {"lots": list(lots)})}
+    rows = connection.execute(_TIPS, {"lots": list(lots)})
+    return {lot: ((seq, taken), gtin) for lot, seq, taken, gtin in rows}
 
 
 class SQLiteTips:
@@ -38,7 +45,7 @@ class SQLiteTips:
         self._path = path
         self._connection: sqlite3.Connection | None = None
         self._data_version: int | None = None
-        self._known: dict[str, tuple[int, str | None] | None] = {}
+        self._known: dict[str, tuple[tuple[int, int], str | None] | None] = {}
 
     async def __call__(self, lots: tuple[str, ...]) -> Tips:
         # Runs on the event loop: a pragma that reads shared memory, and rarely an indexed read.
@@ -51,10 +58,8 @@ class SQLiteTips:
         if missing:
             marks = ",".join("?" * len(missing))
             found = {
-                lot: (seq, gtin)
-                for lot, seq, gtin in connection.execute(
-                    f"SELECT lot, last_seq, gtin FROM {Batch.__tablename__} WHERE lot IN ({marks})", missing
-                )
+                lot: ((seq, taken), gtin)
+                for lot, seq, taken, gtin in connection.execute(f"{_SQLITE_TIPS}({marks})", missing)
             }
             self._known.update((lot, found.get(lot)) for lot in missing)
         return {lot: tip for lot in lots if (tip := self._known[lot]) is not None}

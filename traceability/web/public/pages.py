@@ -21,7 +21,6 @@ from public_pages.render import BUILD, CONTENT_SECURITY_POLICY, render_lot, rend
 from signing.ledger import LOT_PATTERN
 
 from ...fields import gtin14
-from ...lots.lineage import ancestors
 from ...lots.urls import lot_url
 from ...reads.lot_page import lot_view
 from ...services import Services
@@ -168,9 +167,7 @@ class PublicPages:
         key = (lot, lang, explicit)
         page = pages.get(key, version)
         if page is None:
-            page = pages.put(
-                key, version, await run_in_threadpool(_render, site.services, lot, lang, explicit, lineage)
-            )
+            page = pages.put(key, version, await run_in_threadpool(_render, site.services, lot, lang, explicit))
         return page
 
 
@@ -197,13 +194,16 @@ def _lang_query(query_string: bytes) -> str | None:
 
 
 def _lineage(services: Services, lot: str) -> tuple[str, ...]:
+    """The lot and every lot it was made from, as their signed batch records say."""
+    index = services.lot_index
     with services.sessions() as session:
-        return (lot, *ancestors(session, lot))
+        index.catch_up(session, services.log.head(session).size)
+    return (lot, *index.ancestors(lot))
 
 
-def _render(services: Services, lot: str, lang: str, explicit: bool, lineage: tuple[str, ...]) -> bytes:
+def _render(services: Services, lot: str, lang: str, explicit: bool) -> bytes:
     with services.sessions() as session:
-        view = lot_view(session, services.log, services.settings.public_url, lot, lineage)
+        view = lot_view(session, services.log, services.lot_index, services.settings.public_url, lot)
     return render_lot(view, lang, explicit_lang=explicit)
 
 

@@ -62,13 +62,13 @@ async def labels(
 
 def _render_labels(services: Services, lot: str, lang: str, count: int) -> bytes:
     with services.sessions() as session:
-        view = lot_view(session, services.log, services.settings.public_url, lot)
+        view = lot_view(session, services.log, services.lot_index, services.settings.public_url, lot)
     return render_labels(view, lang, count)
 
 
 @router.get("/b/{lot}/proof.json", summary="The lot's proof bundle, verifiable offline with `suyuan verify`")
 def proof_bundle(lot: LotPath, session: SessionDep, services: ServicesDep) -> Response:
-    return Response(bundle_bytes(session, services.log, lot), media_type="application/json")
+    return Response(bundle_bytes(session, services.log, services.lot_index, lot), media_type="application/json")
 
 
 _FAVICON = (

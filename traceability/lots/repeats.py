@@ -1,0 +1,63 @@
+"""The same record twice: a form sent again after the phone's Back button, or a second tap
+on 保存 over a weak signal that retried without its Idempotency-Key.
+
+A record identical to one the same signer appended to the same lot minutes ago (same type,
+time, data and photos) is not appended: the server answers 409 `repeated` and appends it
+only when asked again with `again`. Two real harvests on one day differ in their time or
+their quantity, so nothing a grower meant twice is refused.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..errors import Conflict
+from ..storage.models import LogEntry
+
+REPEAT_WITHIN = timedelta(minutes=30)
+
+
+class Repeated(Conflict):
+    """The record is the same as one appended minutes ago; `index` is that one's log index."""
+
+    def __init__(self, index: int, seq: int) -> None:
+        super().__init__(
+            "repeated",
+            f"this record is the same as record {seq} of the lot (log entry {index}), appended minutes ago; "
+            'send it again with "again": true if it really happened twice',
+        )
+        self.index, self.seq = index, seq
+
+
+def refuse_repeat(
+    session: Session,
+    lot: str,
+    signer: str,
+    event_type: str,
+    occurred: datetime,
+    data: Mapping[str, Any],
+    evidence: Sequence[str],
+    since: datetime,
+) -> None:
+    rows = session.execute(
+        select(LogEntry.idx, LogEntry.seq, LogEntry.entry).where(
+            LogEntry.lot == lot,
+            LogEntry.event_type == event_type,
+            LogEntry.signer_keyid == signer,
+            LogEntry.created_at >= since,
+        )
+    )
+    for index, seq, entry in rows:
+        payload = json.loads(entry)["payload"]
+        if (
+            datetime.fromisoformat(payload["occurred_at"]) == occurred
+            and payload["data"] == data
+            and [item["sha256"] for item in payload["evidence"]] == list(evidence)
+        ):
+            raise Repeated(index, seq or 0)
