@@ -66,7 +66,7 @@ def main(given: dict) -> int:
         with (folder / "zh/LC_MESSAGES/messages.po").open("wb") as handle:
             write_po(handle, new, width=0, sort_output=True)
     for key in missing:
-        print(json.dumps(key, ensure_ascii=False))
+        sys.stdout.write(json.dumps(key, ensure_ascii=False) + "\n")
     return 1 if missing else 0
 
 
