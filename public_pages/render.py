@@ -118,6 +118,7 @@ def environment(lang: str, templates: Sequence[Path] = (), catalogs: Sequence[Pa
         return line
 
     env.filters["date"] = lambda moment: i18n.date(moment, lang)
+    env.filters["date_time"] = lambda moment: i18n.date_time(moment, lang)
     env.filters["number"] = lambda value: i18n.number(value, lang)
     env.globals.update(
         lang=lang,

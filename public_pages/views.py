@@ -55,6 +55,7 @@ class ConcernView:
     entries: tuple[int, ...]  # log entries of the records it concerns
     blocking: bool
     cleared_by: tuple[int, ...] = ()  # log entries of the corrections that cleared it
+    seqs: tuple[int, ...] = ()  # the records it concerns, by their place in that lot's chain
 
 
 @dataclass(frozen=True)

@@ -66,12 +66,18 @@ _TAKEN = {
 }
 
 
-def _time_mismatch(photo: Photo, occurred: datetime, tolerance_hours: float) -> list[Finding]:
+def taken_time(photo: Photo) -> datetime | None:
+    """When the photo says it was taken; a camera that gives no offset is taken to keep China's time."""
     if photo.taken_at is None:
-        return []
+        return None
     taken = datetime.fromisoformat(photo.taken_at)
-    if taken.tzinfo is None:
-        taken = taken.replace(tzinfo=CAMERA_ZONE)
+    return taken if taken.tzinfo is not None else taken.replace(tzinfo=CAMERA_ZONE)
+
+
+def _time_mismatch(photo: Photo, occurred: datetime, tolerance_hours: float) -> list[Finding]:
+    taken = taken_time(photo)
+    if taken is None:
+        return []
     hours = abs((occurred - taken).total_seconds()) / 3600
     if hours <= tolerance_hours:
         return []

@@ -44,6 +44,15 @@ class Tolerances:
     distance_km: float
 
 
+@dataclass(frozen=True)
+class PhotoDisagrees:
+    """A photo taken at another time or place than the record says: each value is set when it is far."""
+
+    sha256: str
+    taken_at: datetime | None
+    place: tuple[float, float] | None
+
+
 class PhotoService:
     def __init__(
         self,
@@ -157,6 +166,35 @@ class PhotoService:
                 distance_tolerance_km=self._tolerances.distance_km,
             )
         return evidence, findings
+
+    def disagreement(
+        self, session: Session, cited: Iterable[str], occurred: datetime, place: tuple[float, float] | None
+    ) -> PhotoDisagrees | None:
+        """The first cited photo whose time or place is further from what the form holds than
+        the tolerances: the app asks which to keep rather than choosing behind the grower's back."""
+        for sha256 in cited:
+            photo = session.get(Photo, sha256)
+            if photo is None:
+                continue
+            taken = photo_rules.taken_time(photo)
+            far_in_time = taken is not None and abs(occurred - taken) > timedelta(hours=self._tolerances.time_hours)
+            spot = (photo.lat, photo.lon) if photo.lat is not None and photo.lon is not None else None
+            far_away = (
+                spot is not None
+                and place is not None
+                and photo_rules.distance_km(spot, place) > self._tolerances.distance_km
+            )
+            if far_in_time or far_away:
+                return PhotoDisagrees(sha256, taken if far_in_time else None, spot if far_away else None)
+        return None
+
+    def place(self, session: Session, cited: Iterable[str]) -> tuple[float, float] | None:
+        """Where the first cited photo that says so was taken."""
+        for sha256 in cited:
+            photo = session.get(Photo, sha256)
+            if photo is not None and photo.lat is not None and photo.lon is not None:
+                return photo.lat, photo.lon
+        return None
 
     @staticmethod
     def cite(session: Session, cited: Iterable[str], lot: str, index: int, grower_id: str) -> None:

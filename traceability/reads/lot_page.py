@@ -68,8 +68,8 @@ def lot_view(session: Session, log: TransparencyLog, index: LotIndex, public_url
         verification=reading.verification,
         certificate=_certificate(reading),
         public_url=lot_url(public_url, lot, facts.get("gtin")),
-        concerns=tuple(_concern(reading, c) for c in concerns),
-        cleared=tuple(_concern(reading, c.concern, tuple(r.index for r in c.corrections)) for c in state.cleared),
+        concerns=tuple(concern_view(reading, c) for c in concerns),
+        cleared=tuple(concern_view(reading, c.concern, tuple(r.index for r in c.corrections)) for c in state.cleared),
     )
 
 
@@ -80,12 +80,12 @@ def _correction(reading: LotReading, correction: LotRecord | None, original: Lot
     return Correction(correction, str(correction.data.get("reason", "")), replacement, reading.name(correction.signer))
 
 
-def _concern(reading: LotReading, concern: Concern, cleared_by: tuple[int, ...] = ()) -> ConcernView:
+def concern_view(reading: LotReading, concern: Concern, cleared_by: tuple[int, ...] = ()) -> ConcernView:
     entries = tuple(r.index for seq in concern.seqs if (r := reading.record(concern.lot, seq)) is not None)
     params = dict(concern.params)
     if "by" in params:
         params["by"] = reading.name(params["by"])
-    return ConcernView(concern.code, concern.lot, params, entries, concern.blocking, cleared_by)
+    return ConcernView(concern.code, concern.lot, params, entries, concern.blocking, cleared_by, concern.seqs)
 
 
 def _recall(reading: LotReading, concern: Concern) -> Recall:

@@ -51,6 +51,16 @@ FIELD_ERRORS = {
     ),
     "form_expired": N_("This form has expired. Go back, reload the page and try again."),
     "signed_out": N_("You are signed out. Scan your sign-in card again."),
+    "reason": N_("Write what was wrong, in a few words: buyers see it beside the correction."),
+    "basis": N_("Choose what your commitment rests on."),
+    "contact": N_("Write a phone number or another way to reach you, in a few words."),
+    "repeated": N_(
+        "You logged the same record a few minutes ago. If you pressed Back and saved again, it is already in."
+    ),
+    "photo_disagrees": N_("The photo was taken at another time or place than the form says."),
+    "certificate_refused": N_(
+        "The certificate cannot be issued while the lot's records show a problem: see the lot page."
+    ),
 }
 
 

@@ -108,7 +108,15 @@ def test_a_grower_makes_a_lot_and_logs_a_harvest_with_a_photo(farm, client):
         "lon": "",
     }
     photo = {"photo": ("DSCN0010.jpg", HARVEST_PHOTO.read_bytes(), "image/jpeg")}
-    logged = client.post(f"/grower/lots/{lot}/events", data=fields, files=photo, follow_redirects=False)
+    # The photo was taken in 2008: the app asks which time is right, showing both, before saving anything.
+    asked = client.post(f"/grower/lots/{lot}/events", data=fields, files=photo, follow_redirects=False)
+    assert asked.status_code == 422
+    question = text_of(asked.text)
+    assert "照片和表单不一致" in question and "照片拍摄于 2008-10-22 16:28" in question
+    assert f"表单填的是 {fields['occurred_at'].replace('T', ' ')}" in question
+    assert len(client.get(f"/api/v1/batches/{lot}").json()["records"]) == 1  # nothing was appended
+    fields |= {"evidence": hidden(asked.text, "evidence"), "photo_choice": "photo"}
+    logged = client.post(f"/grower/lots/{lot}/events", data=fields, follow_redirects=False)
     assert logged.status_code == 303  # then the lot: a reload does not send the form again
     logged = client.get(logged.headers["location"])
     assert "已记录" in logged.text
@@ -116,11 +124,11 @@ def test_a_grower_makes_a_lot_and_logs_a_harvest_with_a_photo(farm, client):
     records = client.get(f"/api/v1/batches/{lot}").json()["records"]
     harvest = records[-1]["record"]["payload"]
     assert harvest["type"] == "harvest" and harvest["data"]["quantity"] == 1200 and harvest["data"]["unit"] == "jin"
-    assert harvest["occurred_at"] == "2008-10-22T16:28:00+08:00"  # filled from the photo, the field left as drawn
+    assert harvest["occurred_at"] == "2008-10-22T16:28:39+08:00"  # the photo's, as the grower chose
     assert harvest["data"]["place"] == {"lat": 43.467448, "lon": 11.885127}  # and the place, left empty
     assert len(harvest["evidence"]) == 1
     # The same form sent again (a retry on a weak network) appends nothing.
-    again = client.post(f"/grower/lots/{lot}/events", data=fields, files=photo, follow_redirects=False)
+    again = client.post(f"/grower/lots/{lot}/events", data=fields, follow_redirects=False)
     assert again.status_code == 303
     assert len(client.get(f"/api/v1/batches/{lot}").json()["records"]) == len(records)
     public = text_of(client.get(f"/b/{lot}").text)

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from pydantic import ValidationError
 
+from signing.lot_state import LotState
+from signing.payloads import LotRecord
 from signing.units import UNITS, WATER_UNITS
 
 from ...lots import inputs
@@ -70,11 +73,75 @@ def event_from_form(kind: str, form: Mapping[str, str], evidence: list[str]) -> 
         "occurred_at": occurred_at(form),
         "data": data,
         "evidence": evidence,
+        # The grower answered "it really happened twice" to a record like one logged minutes ago.
+        "again": form.get("again") == "1",
     }
+    return _event(body)
+
+
+def _event(body: dict[str, Any]) -> EventIn:
     try:
         return inputs.event(body)
     except ValidationError as exc:
         raise FormErrors(_fields(exc)) from None
+
+
+def correctable(state: LotState) -> dict[int, LotRecord]:
+    """The records a grower may correct from the app: their own kinds of work, by seq."""
+    return {r.seq: r for r in state.records if r.work in KINDS}
+
+
+def form_of(record: LotRecord) -> dict[str, str]:
+    """A record as its form holds it: to correct it, the grower changes what was wrong."""
+    local = record.occurred_at
+    offset = local.utcoffset()
+    form = {
+        "occurred_at": local.strftime("%Y-%m-%dT%H:%M"),
+        "tz_offset": str(int(offset.total_seconds() // 60)) if offset is not None else "",
+    }
+    for name in (*FIELDS[record.work], "note"):
+        value = record.data.get(name)
+        if value is not None:
+            form[name] = f"{value:g}" if isinstance(value, float) else str(value)
+    place = record.data.get("place")
+    if place:
+        form["lat"], form["lon"] = f"{place['lat']:.6f}", f"{place['lon']:.6f}"
+    return form
+
+
+def correction_from_form(record: LotRecord, form: Mapping[str, str], now: str) -> EventIn:
+    """Protocol §11: the corrected record's new values (from its own form), or its withdrawal, with a reason."""
+    reason = (form.get("reason") or "").strip()
+    if not reason:
+        raise FormErrors(["reason"])
+    data: dict[str, Any] = {"corrects": record.seq, "reason": reason}
+    if form.get("void") != "1":
+        corrected = event_from_form(record.work, form, [])
+        data["replacement"] = {
+            "occurred_at": corrected.occurred_at,
+            "data": corrected.data.model_dump(by_alias=True, exclude_none=True),
+        }
+    return _event({"type": "correction", "occurred_at": occurred_at({"occurred_at": now}), "data": data})
+
+
+def certificate_defaults(state: LotState, phone: str | None) -> dict[str, str]:
+    """The certificate form filled in: the quantity last packed (or harvested), the grower's phone."""
+    latest = next((r for r in reversed(state.effective) if r.type in ("packing", "harvest")), None)
+    form = {"contact": phone or "", "basis": "自控自检"}
+    if latest is not None:
+        form |= {"quantity": f"{latest.data['quantity']:g}", "unit": str(latest.data["unit"])}
+    return form
+
+
+def certificate_from_form(form: Mapping[str, str], now: str) -> EventIn:
+    data: dict[str, Any] = {
+        "basis": [b for b in (form.get("basis") or "").split(",") if b],
+        "quantity": (form.get("quantity") or "").strip(),
+        "unit": form.get("unit") or "",
+    }
+    if contact := (form.get("contact") or "").strip():
+        data["contact"] = contact
+    return _event({"type": "certificate", "occurred_at": occurred_at({"occurred_at": now}), "data": data})
 
 
 def batch_from_form(form: Mapping[str, str], plot_id: str | None, inputs: list[dict]) -> BatchIn:
@@ -118,6 +185,9 @@ def _place(form: Mapping[str, str]) -> dict | None:
 
 _KNOWN = {
     *NUMBERS,
+    "basis",
+    "contact",
+    "reason",
     *(f for fs in FIELDS.values() for f in fs),
     "note",
     "occurred_at",

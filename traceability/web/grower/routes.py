@@ -26,15 +26,19 @@ from public_pages import i18n
 from public_pages.qr import qr_svg
 from public_pages.render import PAGE_CSS, style_hash
 from signing.ledger import LOT_OWNER_ROLES, LOT_PATTERN
+from signing.payloads import LotRecord
 
 from ...accounts import sessions as browser
 from ...accounts.sessions import GROWER_LIFETIME
 from ...errors import DomainError
-from ...ledger import records
-from ...lots.inputs import PlotIn
+from ...ledger.sequencer import Outcome
+from ...lots.inputs import CERTIFICATE_BASES, EventIn, PlotIn
+from ...photos.service import PhotoDisagrees
 from ...reads import audit
+from ...reads.lot_page import concern_view
+from ...reads.reading import read_lot
 from ...services import Services
-from ...storage.models import Batch, Plot
+from ...storage.models import Batch, Identity, Plot
 from .. import rendering
 from ..cookies import GROWER_COOKIE, GROWER_PATH, LOGIN_NONCE_COOKIE, cookie_options
 from ..deps import (
@@ -48,7 +52,7 @@ from ..deps import (
     signed_in_values,
 )
 from ..public.pages import HTML
-from . import forms
+from . import checks, forms
 from .forms import FormErrors
 
 router = APIRouter(prefix="/grower", include_in_schema=False)
@@ -268,7 +272,13 @@ async def _lot_page(
         batch = _own_lot(session, signed, lot)
         if batch is None:
             return None
-        return {"lot": batch, "records": records.of_lot(session, lot)}
+        reading = read_lot(session, services.log, services.lot_index, lot)
+        return {
+            "lot": batch,
+            "reading": reading,
+            "concerns": [concern_view(reading, c) for c in reading.state.concerns],
+            "correctable": forms.correctable(reading.state),
+        }
 
     loaded = await signed_in_values(services, signed, load)
     if loaded is None:
@@ -306,6 +316,8 @@ async def _event_page(
     form: dict,
     errors: list[str],
     status: int = 200,
+    question: PhotoDisagrees | None = None,
+    correcting: LotRecord | None = None,
 ) -> Response:
     def load(session: Session) -> dict[str, Any] | None:
         batch = _own_lot(session, signed, lot)
@@ -314,8 +326,6 @@ async def _event_page(
     loaded = await signed_in_values(services, signed, load) if kind in forms.KINDS else None
     if loaded is None:
         return _page("signed_out", lang, status=404, used=False, who=None)
-    # The phone's clock fills "when"; without JavaScript the server's, in China Standard Time.
-    now = services.clock.now().astimezone(timezone(timedelta(minutes=forms.DEFAULT_OFFSET_MINUTES)))
     return _page(
         "event",
         lang,
@@ -323,8 +333,10 @@ async def _event_page(
         kind=kind,
         form=form,
         errors=errors,
+        question=question,
+        correcting=correcting,
         idempotency_key=form.get("idempotency_key") or str(uuid.uuid4()),
-        now=now.strftime("%Y-%m-%dT%H:%M"),
+        now=_local_now(services),
         phi_days=forms.COMMON_PHI_DAYS,
         units_list=forms.GROWER_UNITS,
         irrigation_units=forms.IRRIGATION_UNITS,
@@ -360,27 +372,21 @@ async def log_event(
                 raise FormErrors(["photo"]) from None
             evidence.append(uploaded["sha256"])
             found += [w["code"] for w in uploaded["warnings"]]
-            # Without JavaScript nobody filled "when" and the place from the photo: do it where they were left as drawn.
-            exif = uploaded["exif"]
-            if exif.get("taken_at") and fields.get("occurred_at") == fields.get("drawn_at"):
-                fields["occurred_at"] = exif["taken_at"][:16]
-            if exif.get("lat") is not None and not fields.get("lat") and not fields.get("lon"):
-                fields["lat"], fields["lon"] = f"{exif['lat']:.6f}", f"{exif['lon']:.6f}"
         # Kept in the form, so that a form sent back to correct a field keeps its photo.
         fields["evidence"] = ",".join(dict.fromkeys(evidence))
         event = forms.event_from_form(kind, fields, list(dict.fromkeys(evidence)))
-        try:
-            outcome = services.lots.append_event(actor, lot, event, form_idempotency(fields, f"event:{lot}"))
-        except DomainError as exc:
-            raise FormErrors([_ERROR_FIELDS.get(exc.code, "form")]) from None
+        with services.sessions() as session:
+            event = checks.settle_photo(session, services.photos, event, fields.get("photo_choice"))
+        outcome = _append(services, signed, lot, event, fields, f"event:{lot}")
         return {**outcome.body, "codes": found + [w["code"] for w in outcome.body.get("warnings", [])]}
 
     try:
         answer = await run_in_threadpool(log)
     except FormErrors as exc:
         if wants_json:
-            return _json_error(422, exc.fields[0], chosen, fields=exc.fields)
-        return await _event_page(services, signed, chosen, lot, kind, fields, exc.fields, status=422)
+            return _json_error(422 if exc.fields != ["repeated"] else 409, exc.fields[0], chosen, fields=exc.fields)
+        question = exc.question if isinstance(exc, checks.PhotoQuestion) else None
+        return await _event_page(services, signed, chosen, lot, kind, fields, exc.fields, 422, question)
     if wants_json:
         return JSONResponse(
             {
@@ -402,7 +408,137 @@ _ERROR_FIELDS = {
     "idempotency_key_reused": "already_sent",
     "not_your_lot": "form",
     "unknown_lot": "form",
+    "repeated": "repeated",
+    "certificate_refused": "certificate_refused",
+    "bad_replacement": "form",
 }
+
+
+def _append(
+    services: Services, signed: BrowserSession, lot: str, event: EventIn, fields: dict[str, str], what: str
+) -> Outcome:
+    """Append a form's record; a refusal becomes the form field it is about."""
+    try:
+        return services.lots.append_event(signed.actor, lot, event, form_idempotency(fields, what))
+    except DomainError as exc:
+        raise FormErrors([_ERROR_FIELDS.get(exc.code, "form")]) from None
+
+
+def _local_now(services: Services) -> str:
+    """What fills "when": the phone's clock with the script, else the server's, in China Standard Time."""
+    return (
+        services.clock.now()
+        .astimezone(timezone(timedelta(minutes=forms.DEFAULT_OFFSET_MINUTES)))
+        .strftime("%Y-%m-%dT%H:%M")
+    )
+
+
+# -- corrections and the certificate (protocol §11) ------------------------------------------
+
+
+async def _own_record(services: Services, signed: BrowserSession, lot: str, seq: int) -> LotRecord | None:
+    """One of the grower's own records of their own lot that a correction may correct."""
+
+    def load() -> LotRecord | None:
+        with services.sessions() as session:
+            if _own_lot(session, signed, lot) is None:
+                return None
+            state = read_lot(session, services.log, services.lot_index, lot).state
+        return forms.correctable(state).get(seq)
+
+    return await run_in_threadpool(load)
+
+
+@router.get("/lots/{lot}/correct/{seq}")
+async def correction_form(
+    request: Request, services: ServicesDep, signed: Grower, lot: str, seq: int, lang: LangQuery = None
+) -> Response:
+    chosen = choose_lang(request, lang)
+    record = await _own_record(services, signed, lot, seq)
+    if record is None:
+        return _page("signed_out", chosen, status=404, used=False, who=None)
+    form = forms.form_of(record)
+    return await _event_page(services, signed, chosen, lot, record.work, form, [], correcting=record)
+
+
+@router.post("/lots/{lot}/correct/{seq}")
+async def correct(
+    request: Request, services: ServicesDep, signed: Grower, lot: str, seq: int, lang: LangQuery = None
+) -> Response:
+    chosen = choose_lang(request, lang)
+    fields, _ = await _form(request)
+    if not browser.csrf_ok(signed.token, fields.get("csrf")):
+        return _page("signed_out", chosen, status=403, used=True, who=None)
+    record = await _own_record(services, signed, lot, seq)
+    if record is None:
+        return _page("signed_out", chosen, status=404, used=False, who=None)
+
+    def log() -> int:
+        event = forms.correction_from_form(record, fields, _local_now(services))
+        return int(_append(services, signed, lot, event, fields, f"correct:{lot}:{seq}").body["seq"])
+
+    try:
+        logged = await run_in_threadpool(log)
+    except FormErrors as exc:
+        return await _event_page(
+            services, signed, chosen, lot, record.work, fields, exc.fields, status=422, correcting=record
+        )
+    return RedirectResponse(f"/grower/lots/{lot}?lang={chosen}&logged={logged}", status_code=303)
+
+
+async def _certificate_page(
+    services: Services, signed: BrowserSession, lang: str, lot: str, form: dict, errors: list[str], status: int = 200
+) -> Response:
+    def load(session: Session) -> dict[str, Any] | None:
+        batch = _own_lot(session, signed, lot)
+        if batch is None:
+            return None
+        reading = read_lot(session, services.log, services.lot_index, lot)
+        phone = session.get_one(Identity, signed.actor.id).phone
+        return {"lot": batch, "reading": reading, "defaults": forms.certificate_defaults(reading.state, phone)}
+
+    loaded = await signed_in_values(services, signed, load)
+    if loaded is None:
+        return _page("signed_out", lang, status=404, used=False, who=None)
+    return _page(
+        "certificate",
+        lang,
+        status=status,
+        form=form or loaded["defaults"],
+        errors=errors,
+        bases=CERTIFICATE_BASES,
+        units_list=forms.GROWER_UNITS,
+        idempotency_key=form.get("idempotency_key") or str(uuid.uuid4()),
+        **loaded,
+    )
+
+
+@router.get("/lots/{lot}/certificate")
+async def certificate_form(
+    request: Request, services: ServicesDep, signed: Grower, lot: str, lang: LangQuery = None
+) -> Response:
+    return await _certificate_page(services, signed, choose_lang(request, lang), lot, {}, [])
+
+
+@router.post("/lots/{lot}/certificate")
+async def certify(
+    request: Request, services: ServicesDep, signed: Grower, lot: str, lang: LangQuery = None
+) -> Response:
+    chosen = choose_lang(request, lang)
+    fields, _ = await _form(request)
+    if not browser.csrf_ok(signed.token, fields.get("csrf")):
+        return _page("signed_out", chosen, status=403, used=True, who=None)
+    fields["basis"] = ",".join(b for b in (await request.form()).getlist("basis") if isinstance(b, str))
+
+    def log() -> int:
+        event = forms.certificate_from_form(fields, _local_now(services))
+        return int(_append(services, signed, lot, event, fields, f"certificate:{lot}").body["seq"])
+
+    try:
+        logged = await run_in_threadpool(log)
+    except FormErrors as exc:
+        return await _certificate_page(services, signed, chosen, lot, fields, exc.fields, status=422)
+    return RedirectResponse(f"/grower/lots/{lot}?lang={chosen}&logged={logged}", status_code=303)
 
 
 @router.post("/photos")

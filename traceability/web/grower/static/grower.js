@@ -2,8 +2,9 @@
 // - a record is kept on the phone (IndexedDB) until the server has it, so no signal loses
 //   nothing; each carries the Idempotency-Key drawn with its form, so a retry never
 //   appends twice;
-// - a photo goes up as soon as it is taken, with a progress bar, and fills in the time
-//   and place it carries; the phone's own clock and location otherwise.
+// - a photo goes up as soon as it is taken, with a progress bar, and fills in the place it
+//   carries when the form has none. Its time is never copied over the form's: when the two
+//   disagree the server asks the grower which is right (see grower/checks.py).
 "use strict";
 (function () {
   const DB = "suyuan-grower", STORE = "outbox";
@@ -139,8 +140,10 @@
         progress.value = 100;
         state.textContent = [say("uploaded"), ...answer.advice].join(" ");
         const exif = answer.exif || {};
-        if (exif.taken_at && form.elements.occurred_at) form.elements.occurred_at.value = exif.taken_at.slice(0, 16);
-        if (exif.lat != null && form.elements.lat) { form.elements.lat.value = exif.lat.toFixed(6); form.elements.lon.value = exif.lon.toFixed(6); }
+        if (exif.lat != null && form.elements.lat && !form.elements.lat.value && !form.elements.lon.value) {
+          form.elements.lat.value = exif.lat.toFixed(6);
+          form.elements.lon.value = exif.lon.toFixed(6);
+        }
       } catch (failure) {
         progress.hidden = true;
         state.textContent = failure.status ? say("photo") : say("offline");
@@ -153,7 +156,8 @@
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const fields = {};
-      for (const [name, value] of new FormData(form)) if (typeof value === "string" && name !== "csrf") fields[name] = value;
+      // With the button pressed: "log it again", or which of the photo's and the form's time to keep.
+      for (const [name, value] of new FormData(form, event.submitter)) if (typeof value === "string" && name !== "csrf") fields[name] = value;
       const file = photo && photo.files[0] && !fields.evidence ? photo.files[0] : null;
       sending = fields.idempotency_key;
       await save({ id: sending, action: form.action, fields, photo: file, lot: form.dataset.lot, title: form.dataset.title, state: "waiting" });
