@@ -61,6 +61,8 @@ def findings(session: Session, wanted: FindingFilter, *, localizable: bool = Fal
                 "message": row.message,
                 "photo": row.sha256,
                 "recorded_at": utc_time(row.created_at),
+                # The log index of the correction after which the records no longer show it.
+                "resolved_by": row.resolved_by,
                 **({"template": row.template, "params": json.loads(row.params or "{}")} if localizable else {}),
             }
             for row in page
@@ -165,18 +167,16 @@ def lots(
 
 
 def lot_trace(session: Session, lot: str) -> dict[str, Any]:
-    """One lot with its whole trace: back to the field lots, forward to every lot made from it."""
+    """One lot with its whole trace: back to the field lots, forward to every lot made from it.
+    Its records, and what they show, are read verified (`reading.read_lot`)."""
     head = lot_head(session, lot)
     recalled = recalled_lots(session)
     backward, forward = ancestors(session, lot), descendants(session, lot)
     related = (*backward, *forward)
     summary = {row["lot"]: row for row in lots(session, codes=related, limit=len(related), recalled=recalled)}
-    chain = records.of_lot(session, lot)
     return {
         "lot": head,
         "recalled": lot in recalled,
-        "records": chain,
-        "signers": {keyid: party.name for keyid, party in parties.by_keyid(session, {r.signer for r in chain}).items()},
         "findings": findings(session, FindingFilter(lot=lot, limit=1000), localizable=True)["anomalies"],
         "backward": [summary[code] for code in backward],
         "forward": [summary[code] for code in forward],

@@ -51,7 +51,7 @@ def lot_view(session: Session, log: TransparencyLog, index: LotIndex, public_url
         for record in state.records
         if record.type != "correction"
     )
-    concerns = sorted(state.concerns, key=lambda c: c.code != RECALLED)
+    concerns, cleared = concern_views(reading)
     return LotView(
         lot=lot,
         product=str(facts.get("product", lot)),
@@ -63,13 +63,23 @@ def lot_view(session: Session, log: TransparencyLog, index: LotIndex, public_url
         plot=plot["name"] if plot else None,
         steps=steps,
         inputs=_inputs(reading, facts.get("inputs") or ()),
-        recalls=tuple(_recall(reading, c) for c in concerns if c.code == RECALLED),
+        recalls=tuple(_recall(reading, c) for c in state.recalls),
         photos=_photo_summary(session, steps),
         verification=reading.verification,
         certificate=_certificate(reading),
         public_url=lot_url(public_url, lot, facts.get("gtin")),
-        concerns=tuple(concern_view(reading, c) for c in concerns),
-        cleared=tuple(concern_view(reading, c.concern, tuple(r.index for r in c.corrections)) for c in state.cleared),
+        concerns=concerns,
+        cleared=cleared,
+    )
+
+
+def concern_views(reading: LotReading) -> tuple[tuple[ConcernView, ...], tuple[ConcernView, ...]]:
+    """What the records show, recalls first, and what corrections cleared: as every page says them."""
+    state = reading.state
+    shown = sorted(state.concerns, key=lambda c: c.code != RECALLED)
+    return (
+        tuple(concern_view(reading, c) for c in shown),
+        tuple(concern_view(reading, c.concern, tuple(r.index for r in c.corrections)) for c in state.cleared),
     )
 
 

@@ -26,6 +26,8 @@ from ...errors import DomainError, NotFound
 from ...findings.finding import CODES
 from ...lots import inputs
 from ...reads import audit
+from ...reads.lot_page import concern_views
+from ...reads.reading import read_lot
 from ...services import Services
 from .. import rendering
 from ..cookies import AUDIT_COOKIE, AUDIT_PATH, cookie_options
@@ -183,9 +185,18 @@ async def _lot(
             return None
         try:
             trace = audit.lot_trace(session, lot)
+            reading = read_lot(session, services.log, services.lot_index, lot)
         except NotFound:
             return None
-        return {"trace": trace, "error": error, "idempotency_key": uuid.uuid4().hex}
+        concerns, cleared = concern_views(reading)
+        return {
+            "trace": trace,
+            "reading": reading,
+            "concerns": concerns,
+            "cleared": cleared,
+            "error": error,
+            "idempotency_key": uuid.uuid4().hex,
+        }
 
     try:
         response = await _signed_in_page(services, signed, lang, "lot", values)

@@ -35,7 +35,7 @@ from ...ledger.sequencer import Outcome
 from ...lots.inputs import CERTIFICATE_BASES, EventIn, PlotIn
 from ...photos.service import PhotoDisagrees
 from ...reads import audit
-from ...reads.lot_page import concern_view
+from ...reads.lot_page import concern_views
 from ...reads.reading import read_lot
 from ...services import Services
 from ...storage.models import Batch, Identity, Plot
@@ -276,7 +276,7 @@ async def _lot_page(
         return {
             "lot": batch,
             "reading": reading,
-            "concerns": [concern_view(reading, c) for c in reading.state.concerns],
+            "concerns": concern_views(reading)[0],
             "correctable": forms.correctable(reading.state),
         }
 
