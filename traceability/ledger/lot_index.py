@@ -72,7 +72,7 @@ class LotIndex:
                 .execution_options(yield_per=CHUNK)
             )
             for index, entry in rows:
-                self._read(index, bytes(entry))
+                self._read(index, _raw(entry))
             self.size = max(self.size, size)
 
     def _read(self, index: int, entry: bytes) -> None:
@@ -158,8 +158,14 @@ def entries(session: Session, indexes: Iterable[int]) -> dict[int, bytes]:
         rows = session.execute(
             select(LogEntry.idx, LogEntry.entry).where(LogEntry.idx.in_(wanted[start : start + CHUNK]))
         )
-        found.update((index, bytes(entry)) for index, entry in rows)
+        found.update((index, _raw(entry)) for index, entry in rows)
     return found
+
+
+def _raw(entry: bytes | str) -> bytes:
+    """An entry as stored; SQLite hands back text if someone wrote text over it, and that
+    must fail verification, not the page."""
+    return entry.encode() if isinstance(entry, str) else bytes(entry)
 
 
 def lot_records(session: Session, index: LotIndex, lot: str) -> list[LotRecord]:
