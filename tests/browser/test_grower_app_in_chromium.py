@@ -167,3 +167,81 @@ def test_a_photo_the_server_refuses_is_said_at_once_and_not_retried(live: Live, 
     page.get_by_role("button", name="保存").click()
     expect(page.locator("#submit-state")).to_have_text("照片无法使用，请重新拍一张再记一次")
     assert [r.get("type") for r in records(live, lot)] == [None]
+
+
+def test_a_finding_is_corrected_and_then_the_certificate_issued(live: Live, new_phone_page):
+    """Issue #11: the grower sees what buyers will see, corrects the record that was wrong, and
+    issues the certificate, which was refused until then."""
+    page, lot = signed_in_with_a_lot(live, new_phone_page, "吴八", "苹果")
+    page.get_by_role("link", name="施用农药").click()
+    page.wait_for_load_state()
+    page.get_by_label("农药", exact=True).fill("吡虫啉")
+    page.get_by_text("7", exact=True).click()
+    page.get_by_label("时间").fill("2026-09-13T08:00")
+    page.get_by_role("button", name="保存").click()
+    expect(page.get_by_role("heading", name="已记录")).to_be_visible()
+    page.get_by_role("link", name="采收").click()
+    page.wait_for_load_state()
+    page.get_by_label("数量", exact=True).fill("300")
+    page.get_by_label("时间").fill("2026-09-16T09:00")
+    page.get_by_role("button", name="保存").click()
+    expect(page.get_by_role("heading", name="买家和检查人员首先看到的")).to_be_visible()
+    expect(page.get_by_text("距2026年9月13日喷施吡虫啉只有 3 天")).to_be_visible()
+    expect(page.get_by_role("link", name="开具合格证")).to_have_count(0)  # refused while the finding stands
+    shoot(page, "grower-finding-zh")
+
+    page.get_by_role("link", name="如果记错了，改一下“采收”记录").click()
+    expect(page.get_by_role("heading", name="改一下：采收")).to_be_visible()
+    expect(page.get_by_label("数量", exact=True)).to_have_value("300")  # the record as logged
+    page.get_by_label("时间").fill("2026-09-21T09:00")
+    page.get_by_label("哪里错了").fill("记错日子了，是21号摘的")
+    shoot(page, "grower-correct-zh")
+    page.get_by_role("button", name="保存更正").click()
+    expect(page.get_by_role("heading", name="买家和检查人员首先看到的")).to_have_count(0)
+    expect(page.locator("ol.records del")).to_contain_text("2026年9月16日")
+    expect(page.get_by_text("已更正： 记错日子了，是21号摘的")).to_be_visible()
+
+    page.get_by_role("link", name="开具合格证").click()
+    expect(page.get_by_text("未使用禁用农药、兽药及其他化合物")).to_be_visible()  # the commitment, in full
+    expect(page.get_by_label("数量")).to_have_value("300")
+    page.get_by_text("委托检测", exact=True).click()  # the big button is the checkbox's label
+    page.get_by_label("联系方式（电话），印在合格证上").fill("0911-7654321")
+    shoot(page, "grower-certificate-zh")
+    page.get_by_role("button", name="签名并开具").click()
+    expect(page.get_by_text("已于")).to_contain_text("开具")
+    [certificate] = [r for r in records(live, lot) if r.get("type") == "certificate"]
+    assert certificate["data"] == {
+        "basis": ["自控自检", "委托检测"],
+        "quantity": 300,
+        "unit": "jin",
+        "contact": "0911-7654321",
+    }
+
+    public = new_phone_page(locale="zh-CN")
+    open_page(public, live.url(f"/b/{lot}"))
+    expect(public.get_by_role("heading", name="承诺达标合格证")).to_be_visible()
+    expect(public.locator(".corrected .original")).to_contain_text("2026年9月16日")
+    expect(public.get_by_text("原因： 记错日子了，是21号摘的")).to_be_visible()
+    expect(public.get_by_role("heading", name="已由更正消除")).to_be_visible()
+    shoot(public, "lot-corrected-zh")
+
+
+def test_back_after_saving_and_saving_again_logs_one_record(live: Live, new_phone_page):
+    page, lot = signed_in_with_a_lot(live, new_phone_page, "郑九", "蜂蜜")
+    page.get_by_role("link", name="采收").click()
+    page.wait_for_load_state()
+    page.get_by_label("数量", exact=True).fill("25")
+    page.get_by_label("时间").fill("2026-09-18T10:00")
+    page.get_by_role("button", name="保存").click()
+    expect(page.get_by_role("heading", name="已记录")).to_be_visible()
+    page.go_back()
+    page.wait_for_load_state()
+    # However the phone restores the form, it holds the same harvest again.
+    page.get_by_label("数量", exact=True).fill("25")
+    page.get_by_label("时间").fill("2026-09-18T10:00")
+    page.get_by_role("button", name="保存").click()
+    expect(page.get_by_role("heading", name="已经记过了？")).to_be_visible()
+    shoot(page, "grower-repeated-zh")
+    page.get_by_role("link", name="已经记上了：回到批次").click()
+    expect(page.get_by_role("heading", name="记一笔")).to_be_visible()
+    assert [r.get("type") for r in records(live, lot)] == [None, "harvest"]

@@ -7,6 +7,7 @@ import re
 from playwright.sync_api import expect
 
 from tests.orchard import grow, recall
+from tests.troubles import seed
 
 from .conftest import Live, open_page, shoot
 
@@ -105,3 +106,27 @@ def test_a_label_sheet_prints_on_a4_pages(live: Live, new_phone_page):
     assert len(pages) == 2  # 24 labels to an A4 sheet
     sizes = re.findall(rb"/MediaBox\s*\[0 0 ([\d.]+) ([\d.]+)\]", pdf)
     assert [(round(float(w)), round(float(h))) for w, h in sizes] == [(595, 842)] * 2  # A4, in points
+
+
+def test_what_the_records_show_comes_first_on_the_phone_in_both_languages(live: Live, new_phone_page):
+    """Issue #11: a buyer sees the finding before anything else, and no green tick."""
+    troubles = seed(live.farm)
+    for lang, locale, heading, words, authentic in (
+        ("zh", "zh-CN", "记录显示的问题", "距2026年9月13日喷施吡虫啉只有 3 天", "记录真实未改"),
+        ("en", "en-US", "What the records show", "only 3 days after 吡虫啉 was sprayed", "The records are authentic"),
+    ):
+        page = new_phone_page(locale=locale, java_script_enabled=False)
+        problems = open_page(page, live.url(f"/b/{troubles.interval}?lang={lang}"))
+        concerns = page.get_by_role("heading", name=heading)
+        expect(concerns).to_be_in_viewport()  # above the fold on a phone
+        expect(page.get_by_text(words)).to_be_visible()
+        verdict = page.get_by_role("heading", name=authentic)
+        assert concerns.bounding_box()["y"] < verdict.bounding_box()["y"]
+        expect(page.get_by_text("✓")).to_have_count(0)
+        expect(page.get_by_role("heading", name="承诺达标合格证")).to_have_count(0)
+        shoot(page, f"lot-finding-{lang}")
+        assert problems == []
+    page = new_phone_page(locale="zh-CN")
+    open_page(page, live.url(f"/b/{troubles.oversold}"))
+    expect(page.get_by_text("从本批次出去的共 270 公斤")).to_be_visible()
+    shoot(page, "lot-oversold-zh")
