@@ -114,7 +114,7 @@ def read_lot(
     `taken`: the batch records of lots made from this one, which take from it."""
     lot = records[0].lot
     taken = tuple(taken)
-    corrections = _corrections(records)
+    corrections = holding_corrections(records)
     effective = tuple(_corrected(records, corrections))
     logged = tuple(r for r in records if r.type not in _ABOUT_RECORDS)
     own = _concerns(lot, effective, taken)
@@ -165,12 +165,13 @@ def read_lots(lot: str, chains: Mapping[str, Sequence[LotRecord]], derived: Iter
 
 def corrected(records: Sequence[LotRecord]) -> tuple[LotRecord, ...]:
     """A chain's effective records (see the module's description)."""
-    return tuple(_corrected(records, _corrections(records)))
+    return tuple(_corrected(records, holding_corrections(records)))
 
 
-def _corrections(records: Sequence[LotRecord]) -> dict[int, LotRecord]:
-    """The correction that holds for each corrected record: the latest. A correction of a
-    correction, or of the record that made the lot, is not one (the server refuses both)."""
+def holding_corrections(records: Sequence[LotRecord]) -> dict[int, LotRecord]:
+    """The correction that holds for each corrected record of a chain (in chain order): the
+    latest. A correction of a correction, or of the record that made the lot, is not one (the
+    server refuses both)."""
     by_seq = {record.seq: record for record in records}
     found: dict[int, LotRecord] = {}
     for record in records:
@@ -181,22 +182,26 @@ def _corrections(records: Sequence[LotRecord]) -> dict[int, LotRecord]:
     return found
 
 
+def apply_correction(record: LotRecord, correction: LotRecord) -> LotRecord | None:
+    """`record` as `correction` leaves it: its replacement, or None when it voids the record."""
+    replacement = correction.data.get("replacement")
+    if replacement is None:
+        return None
+    return replace(
+        record,
+        occurred_at=datetime.fromisoformat(replacement.get("occurred_at", record.occurred_at.isoformat())),
+        data=replacement.get("data", record.data),
+    )
+
+
 def _corrected(records: Sequence[LotRecord], corrections: Mapping[int, LotRecord]) -> Iterable[LotRecord]:
     for record in records:
         if record.type in _ABOUT_RECORDS:
             continue
         correction = corrections.get(record.seq)
-        if correction is None:
-            yield record
-            continue
-        replacement = correction.data.get("replacement")
-        if replacement is None:  # voided
-            continue
-        yield replace(
-            record,
-            occurred_at=datetime.fromisoformat(replacement.get("occurred_at", record.occurred_at.isoformat())),
-            data=replacement.get("data", record.data),
-        )
+        effective = record if correction is None else apply_correction(record, correction)
+        if effective is not None:  # else voided
+            yield effective
 
 
 def _concerns(lot: str, records: Sequence[LotRecord], taken: Sequence[LotRecord]) -> list[Concern]:

@@ -42,6 +42,7 @@ MAPPING = {
     "inspection pass": ("ObjectEvent", "OBSERVE", "inspecting", "conformant"),
     "inspection fail": ("ObjectEvent", "OBSERVE", "inspecting", "non_conformant"),
     "recall": ("ObjectEvent", "OBSERVE", "holding", "recalled"),
+    "certificate": ("ObjectEvent", "OBSERVE", "urn:suyuan:bizstep:certifying", None),
 }
 
 
@@ -182,6 +183,10 @@ def test_each_kind_of_record_maps_to_its_event(services, season):
     assert receiving["suyuan:from"] == "洛川县果品合作社"
     (pesticide,) = by_kind["pesticide"]
     assert (pesticide["suyuan:product"], pesticide["suyuan:phiDays"]) == ("阿维菌素乳油", 14)
+    (certificate,) = by_kind["certificate"]
+    assert certificate["quantityList"] == [{"epcClass": packed_class, "quantity": 100, "uom": "KGM"}]  # 200 jin
+    assert (certificate["suyuan:basis"], certificate["suyuan:contact"]) == (["自控自检", "委托检测"], "0911-7654321")
+    assert "disposition" not in certificate  # the grower's commitment, not an inspection's finding
 
 
 def test_a_lot_export_holds_its_whole_backward_trace(services, season):

@@ -187,7 +187,7 @@ def test_csv_and_xlsx_hold_the_same_rows_and_chinese_text(services, season, tmp_
     assert rows == parsed
     assert sheet.freeze_panes == "A2"
     assert all(cell.font.bold for cell in sheet[1])
-    assert sheet.auto_filter.ref == f"A1:AA{len(rows)}"
+    assert sheet.auto_filter.ref == f"A1:AB{len(rows)}"
     harvest = dict(zip(COLUMNS, next(sheet.iter_rows(min_row=2, max_row=2, values_only=True)), strict=True))
     assert harvest["Quantity"] == 1200  # a number, so the column sorts by value
     assert isinstance(harvest["Event Date"], datetime)

@@ -15,6 +15,8 @@
 | receiving | ObjectEvent | OBSERVE | receiving | in_progress |
 | inspection | ObjectEvent | OBSERVE | inspecting | conformant / non_conformant |
 | recall | ObjectEvent | OBSERVE | holding | recalled |
+| certificate | ObjectEvent | OBSERVE | urn:suyuan:bizstep:certifying | |
+| correction | (none: the errorDeclaration of the event it corrects, and its corrective event) | | | |
 
 A lot is a class-level identifier: its GS1 Digital Link `https://id.gs1.org/01/{gtin}/10/{lot}`
 when it has a GTIN, else its public page `{base_url}/b/{lot}`. Quantities carry UN/ECE Rec 20
@@ -22,15 +24,36 @@ units (`units.in_un_ece`: jin as kilograms); boxes and pieces are counts, withou
 lot's plot is read at, and leaves the lot at, the plot's `geo:` URI (a CBV location identifier);
 a field lot's shipping is read there too, and its registration places the lot there. What EPCIS
 has no field for (log index and leaf hash, who signed, the record's own data) is in the
-`suyuan:` namespace. Every event's `eventID` is its EPCIS event hash ID."""
+`suyuan:` namespace. Every event's `eventID` is its EPCIS event hash ID.
+
+The certificate (承诺达标合格证) is the grower's own commitment, not an inspection: CBV has no
+step for it, and `inspecting` or the `conformant` disposition would claim a check that may
+not have been made (its basis can be a bare 自我承诺), so it is our own step, with the quantity
+it covers and its basis. It is not `certificationInfo`, which would have to name a
+certificate document, and whose place in the event hash the hash algorithm's text and its
+reference implementation disagree on. A later recall or failed inspection, which withdraws
+the certificate on the lot's page, is an event of its own.
+
+A corrected record (protocol §11) is exported as EPCIS declares an error: the event as
+logged, with an `errorDeclaration` (when the correction was received, `incorrect_data`, or
+`did_not_occur` when the correction voids the record, the corrective event's ID, and the
+correction's log index, leaf hash and reason under `suyuan:`), then, unless voided, its
+corrective event: the same record re-made from the correction's replacement, received when
+the correction was, naming the correction in `suyuan:correction`. The error reasons are
+written as the EPCIS context's terms, as bizSteps are: GS1's JSON schema refuses their CBV
+URNs. Only the correction that holds (the latest) is declared; the correction record itself
+is no event. The declared event and its corrective share `suyuan:logIndex` (the record they
+stand for); the corrected view is the events without an `errorDeclaration`."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from signing.payloads import LotRecord
 from signing.units import in_un_ece
 
 from ..lots.urls import GS1_RESOLVER, lot_url
@@ -50,22 +73,27 @@ OBSERVED = {  # record type → (bizStep, disposition)
     "shipping": ("shipping", "in_transit"),
     "receiving": ("receiving", "in_progress"),
     "recall": ("holding", "recalled"),  # CBV has no recalling step: the goods are held
+    "certificate": (BIZSTEP + "certifying", None),  # see the module's description
 }
 INPUT_STEPS = {"fertiliser": BIZSTEP + "fertilising", "pesticide": BIZSTEP + "pesticide-application"}
 AT_PLOT = {"planting", "input", "irrigation", "observation", "harvest"}
 # Data that the standard fields already carry (in the quantity lists).
-QUANTIFIED = {"harvest", "packing", "shipping", "receiving"}
+QUANTIFIED = {"harvest", "packing", "shipping", "receiving", "certificate"}
 
 
 def epcis_document(items: Iterable[Exported], *, created: datetime, base_url: str) -> Iterator[bytes]:
-    """The EPCISDocument in chunks: the header, then one event per record, then the closing brackets."""
+    """The EPCISDocument in chunks: the header, then one event per chunk as the records come
+    (a corrected record's two, see the module's description), then the closing brackets."""
     events = _Events(base_url.rstrip("/"))
     yield (
         f'{{"@context": {_json(CONTEXT)}, "type": "EPCISDocument", "schemaVersion": "2.0", '
         f'"creationDate": {_json(_time(created))}, "epcisBody": {{"eventList": ['
     ).encode()
-    for n, item in enumerate(items):
-        yield ((", " if n else "") + _json(events.event(item))).encode()
+    separator = ""
+    for item in items:
+        for event in events.of(item):
+            yield (separator + _json(event)).encode()
+            separator = ", "
     yield b"]}}"
 
 
@@ -79,9 +107,24 @@ class _Events:
         # GTINs of the lots met so far, and of their inputs: a batch record names its inputs by lot code alone.
         self.gtins: dict[str, str | None] = {}
 
-    def event(self, item: Exported) -> dict:
+    def of(self, item: Exported) -> list[dict]:
+        """The record's event; a corrected record's declared in error, and its corrective event."""
         self.gtins[item.lot.lot] = item.lot.gtin
         self.gtins.update(item.lot.input_gtins)
+        logged = self.event(item)
+        correction, effective = item.correction, item.effective
+        if correction is None:
+            return [logged]
+        corrective = None
+        if effective is not None:
+            # Received when the correction was, and named by it: even a replacement that repeats
+            # the record's values makes an event of its own.
+            again = replace(item, record=replace(effective, recorded_at=correction.recorded_at))
+            corrective = self.event(again, {"suyuan:correction": _correction(correction)})
+        logged["errorDeclaration"] = _declaration(correction, corrective)
+        return [logged] if corrective is None else [logged, corrective]
+
+    def event(self, item: Exported, extra: dict | None = None) -> dict:
         if item.record.type == "batch":
             event = self.derived(item) if item.lot.inputs else self.registered(item)
         elif item.record.type == "harvest":
@@ -91,6 +134,7 @@ class _Events:
         else:
             event = self.observed(item)
         event.update(self.provenance(item))
+        event.update(extra or {})
         return {"type": event["type"], "eventID": event_hash_id(event, CONTEXT), **event}
 
     # -- one builder per kind of record ---------------------------------------------------------
@@ -207,6 +251,25 @@ class _Events:
             _suyuan(key): value for key, value in item.record.data.items() if key not in consumed and value is not None
         }
         return fields
+
+
+def _declaration(correction: LotRecord, corrective: dict | None) -> dict[str, Any]:
+    declaration: dict[str, Any] = {"declarationTime": _time(correction.recorded_at)}
+    if corrective is None:
+        declaration["reason"] = "did_not_occur"
+    else:
+        declaration |= {"reason": "incorrect_data", "correctiveEventIDs": [corrective["eventID"]]}
+    return declaration | _correction(correction)
+
+
+def _correction(correction: LotRecord) -> dict[str, Any]:
+    """The correction record as the log holds it, and why it was made. Who made it is who
+    signed the record it corrects: the lot's grower, or the regulator for its own records."""
+    return {
+        "suyuan:logIndex": correction.index,
+        "suyuan:leafHash": correction.leaf_hash,
+        "suyuan:reason": correction.data["reason"],
+    }
 
 
 def _lot_facts(lot: LotInfo) -> dict[str, Any]:

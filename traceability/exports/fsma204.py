@@ -27,16 +27,26 @@ What a row says, for Suyuan:
   yield; the Initial Packing row of the same TLC has the packed quantity.
 - Not CTEs, and so not rows: lot creation without inputs (the harvest is the CTE), planting,
   input, irrigation and observation (farm practice, which Subpart S does not ask for),
-  inspection and recall (a regulator's acts about the food, not steps of its supply chain).
+  inspection and recall (a regulator's acts about the food, not steps of its supply chain),
+  and the grower's certificate (承诺达标合格证: a commitment about the food's quality, not a
+  step of its supply chain; the EPCIS export carries it).
   No Suyuan record is a cooling (1.1325(b)) or first land-based receiving (1.1335) event.
 - Only a lot's owner signs its events, so the ship-from and receiving locations are the
   owner's (the farm with its plot's coordinates when the lot is on a plot); the recipient
   and the previous source are the grower's own words ("to", "from").
 - Units are the grower's, named so that FDA can read them: "jin (0.5 kg)", "t (1000 kg)".
+- Rows read the corrected records (protocol §11). A corrected record's row carries its
+  replacement's values, and its Correction cell names the correction: "Corrected by log
+  entry N (received <time>): <reason>". A voided record's row stays with the values as
+  logged, its Correction cell starting "Voided": a shipment the grower says never happened
+  is still a lead for an investigator, and filtering on the column sets it aside. The
+  harvest dates later rows carry are the corrected ones, without voided harvests. The
+  Reference Document Number stays the corrected record's; a correction is no row of its own.
 
 Memory stays flat: rows are made as records arrive; what a later row needs from earlier
 records is kept per lot (its LotInfo, already held by the record reader, and its harvest
-dates), never the records themselves. An export cut by date starts without the harvests
+dates), never the records themselves; only the few corrected records and their corrections
+are read before the first row (`source`). An export cut by date starts without the harvests
 before the window, so rows after it may lack them; an export by lot includes every ancestor.
 """
 
@@ -45,10 +55,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from signing.payloads import LotRecord, utc_time
 from signing.units import UNITS
 
 from ..accounts.parties import Party
@@ -83,6 +95,7 @@ COLUMNS = [
     "Carrier Tracking Number",
     "Reference Document Type",
     "Reference Document Number",
+    "Correction",
 ]
 
 REFERENCE_DOCUMENT_TYPE = "Suyuan signed record"
@@ -99,7 +112,10 @@ def fsma_rows(items: Iterable[Exported], *, public_url: str | None = None) -> It
     a lot's public page is given as its TLC source reference (a web address FDA can open)."""
     lots = _Lots()
     for item in items:
-        lots.see(item)
+        effective = item.effective
+        lots.see(item.lot, effective)
+        if effective is not None:
+            item = replace(item, record=effective)
         if item.record.type == "batch":
             yield from _transformation(item, lots, public_url)
         elif item.record.type in _ROWS:
@@ -237,10 +253,11 @@ class _Lots:
         self.info: dict[str, LotInfo] = {}
         self.harvested: dict[str, set[str]] = {}
 
-    def see(self, item: Exported) -> None:
-        self.info.setdefault(item.lot.lot, item.lot)
-        if item.record.type == "harvest":
-            self.harvested.setdefault(item.lot.lot, set()).add(item.record.occurred_at.date().isoformat())
+    def see(self, lot: LotInfo, record: LotRecord | None) -> None:
+        """`record`: as corrected, None if voided."""
+        self.info.setdefault(lot.lot, lot)
+        if record is not None and record.type == "harvest":
+            self.harvested.setdefault(lot.lot, set()).add(record.occurred_at.date().isoformat())
 
     def harvest_kdes(self, lot: str) -> dict[str, str]:
         dates: set[str] = set()
@@ -286,9 +303,18 @@ def _row(item: Exported, cte: str, section: str) -> dict[str, str]:
             "Event Time": item.record.occurred_at.isoformat(),
             "Reference Document Type": REFERENCE_DOCUMENT_TYPE,
             "Reference Document Number": f"{item.record.index}:{item.record.leaf_hash}",
+            "Correction": _correction(item.correction),
         }
     )
     return row
+
+
+def _correction(correction: LotRecord | None) -> str:
+    if correction is None:
+        return ""
+    done = "Voided" if correction.data.get("replacement") is None else "Corrected"
+    received = utc_time(correction.recorded_at)
+    return f"{done} by log entry {correction.index} (received {received}): {correction.data['reason']}"
 
 
 def _ordered(row: dict[str, str]) -> list[str]:

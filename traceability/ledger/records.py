@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from itertools import groupby
+from operator import attrgetter
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
@@ -13,7 +15,7 @@ from signing.payloads import LotRecord
 from ..errors import NotFound
 from ..storage.models import BatchInput, LogEntry
 
-# Rows fetched from the database at a time by `stream`: memory stays flat however long the range.
+# Rows fetched from the database at a time by `stream` and `chains_with`: memory stays flat however long the range.
 CHUNK = 500
 _RECORDS = select(LogEntry.idx, LogEntry.entry, LogEntry.leaf_hash)
 
@@ -35,6 +37,19 @@ def of_type(session: Session, event_type: str, lots: Iterable[str] | None = None
     if lots is not None:
         query = query.where(LogEntry.lot.in_(list(lots)))
     return _decoded(session.execute(query.order_by(LogEntry.idx)))
+
+
+def chains_with(session: Session, event_type: str, lots: Iterable[str] | None = None) -> Iterator[list[LotRecord]]:
+    """The whole chains, one at a time and each in chain order, of the lots (of these lots) that
+    hold a record of one event type."""
+    holding = select(LogEntry.lot).where(LogEntry.event_type == event_type)
+    if lots is not None:
+        holding = holding.where(LogEntry.lot.in_(list(lots)))
+    query = _RECORDS.where(LogEntry.lot.in_(holding)).order_by(LogEntry.lot, LogEntry.seq)
+    rows = session.execute(query.execution_options(yield_per=CHUNK))
+    decoded = (LotRecord.from_entry(index, bytes(entry), bytes(leaf)) for index, entry, leaf in rows)
+    for _, chain in groupby(decoded, key=attrgetter("lot")):
+        yield list(chain)
 
 
 def stream(
