@@ -38,6 +38,7 @@ from signing.note import (
     verifier_key_string,
 )
 from signing.payloads import LotRecord, utc_time
+from signing.photos import photo_file
 from signing.records import (
     MAX_ENTRY_BYTES,
     RECORD_DOMAIN,
@@ -72,6 +73,7 @@ __all__ = [
     "node_hash",
     "open_note",
     "parse_entry",
+    "photo_file",
     "private_key_from_seed",
     "raw_public_key",
     "raw_seed",

@@ -16,6 +16,7 @@ from .b64 import decode_strict
 from .errors import VerificationError
 from .keys import keyid as keyid_of
 from .merkle import leaf_hash
+from .photos import PHOTO_COPIES
 from .records import canonical_message, decode_entry, verify_record_signatures
 
 T = TypeVar("T")
@@ -290,10 +291,6 @@ class LedgerChecker:
         if author.role == "regulator":
             tip.by_regulators[payload["seq"]] = author.keyid
         tip.seq = payload["seq"]
-
-
-# The copies of a photo a page serves, bound by their hashes next to the original's.
-PHOTO_COPIES = frozenset({"display", "thumb"})
 
 
 def _check_correction(data: dict, seq: int) -> None:

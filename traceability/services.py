@@ -50,7 +50,8 @@ def open_services(settings: Settings, clock: Clock | None = None) -> Services:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     clock = clock or SystemClock()
     engine = make_engine(settings.sqlalchemy_url)
-    migrate(engine)
+    photo_files = PhotoFiles(settings.data_dir / "photos")
+    migrate(engine, photo_files.root)
     signer = load_or_create_operator_signer(settings.data_dir, settings.origin)
     sessions = make_sessionmaker(engine)
     log = TransparencyLog(signer)
@@ -68,7 +69,7 @@ def open_services(settings: Settings, clock: Clock | None = None) -> Services:
     photos = PhotoService(
         sessions,
         sequencer,
-        PhotoFiles(settings.data_dir / "photos"),
+        photo_files,
         clock,
         Tolerances(settings.photo_time_tolerance_hours, settings.photo_distance_tolerance_km),
     )

@@ -22,6 +22,11 @@ def upload(client, account, data: bytes, name: str = "photo.jpg", content_type: 
     return client.post("/api/v1/photos", files={"file": (name, data, content_type)}, headers=account.headers)
 
 
+def copy_paths(sha: str) -> tuple[tuple[str, str], ...]:
+    """Each public copy's field in an evidence item, and where it is served."""
+    return (("display", f"/p/{sha}.jpg"), ("thumb", f"/p/{sha}/thumb.jpg"))
+
+
 def jpeg(color=(120, 160, 60), size=(640, 480), exif: Image.Exif | None = None, quality: int = 90) -> bytes:
     out = io.BytesIO()
     image = Image.new("RGB", size, color)
@@ -148,7 +153,8 @@ def test_an_honest_photo_on_the_plot_at_harvest_time_raises_no_warning(farm, cli
     assert response.status_code == 201, response.text
     assert codes(response) == []
     record = client.get(f"/api/v1/batches/{lot}").json()["records"][-1]["record"]["payload"]
-    assert record["evidence"] == [{"sha256": sha, "media_type": "image/jpeg"}]
+    served = {copy: hashlib.sha256(client.get(path).content).hexdigest() for copy, path in copy_paths(sha)}
+    assert record["evidence"] == [{"sha256": sha, "media_type": "image/jpeg", **served}]
 
 
 @both_databases

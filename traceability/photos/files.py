@@ -1,8 +1,9 @@
 """Photos on disk, addressed by the SHA-256 of the original's bytes.
 
 Originals are kept byte for byte (their hash is what records cite); the public copies
-are made once at upload. Files are written whole or not at all (a temporary file then a
-rename), and a second upload of the same bytes writes nothing.
+are made at upload. Files are written whole or not at all (a temporary file then a
+rename), and a second upload of the same bytes writes nothing. A file's bytes are
+trusted nowhere: `copies` checks them against the hashes the records bind.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
+
+from signing.photos import PhotoFile
 
 
 class PhotoFiles:
@@ -25,18 +28,31 @@ class PhotoFiles:
     def thumbnail(self, sha256: str) -> Path:
         return self.root / "public" / sha256[:2] / f"{sha256}.thumb.jpg"
 
+    def path(self, sha256: str, name: PhotoFile) -> Path:
+        """Where the file the evidence item names `name` is kept."""
+        where = {"original": self.original, "display": self.display, "thumb": self.thumbnail}[name]
+        return where(sha256)
+
     def save(self, sha256: str, original: bytes, display: bytes, thumbnail: bytes) -> None:
         for path, data in (
             (self.original(sha256), original),
             (self.display(sha256), display),
             (self.thumbnail(sha256), thumbnail),
         ):
-            _write_once(path, data)
+            if not path.exists():
+                write(path, data)
 
 
-def _write_once(path: Path, data: bytes) -> None:
-    if path.exists():
-        return
+def read(path: Path) -> bytes | None:
+    """A file's bytes, or None when it is gone."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def write(path: Path, data: bytes) -> None:
+    """Put `data` at `path` whole, in place of any file there."""
     path.parent.mkdir(parents=True, exist_ok=True)
     # Unique per writer: two threads may store the same new photo at the same moment.
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")

@@ -12,13 +12,13 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from signing.ledger import LOT_OWNER_ROLES
+from signing.photos import PhotoFile
 
 from ..accounts.actors import Actor, require_role
 from ..clock import Clock
@@ -28,6 +28,7 @@ from ..findings.finding import Finding, store
 from ..ledger.log import Appender
 from ..ledger.sequencer import Outcome, Sequencer
 from ..storage.models import Photo, PhotoCitation, PhotoNeighbour, PhotoUpload
+from .copies import evidence_item, genuine_copy
 from .exif import PhotoMetadata, read_metadata
 from .files import PhotoFiles
 from .images import NEAR_DUPLICATE_DISTANCE, hash_distance, open_image, perceptual_hash, public_copies
@@ -80,7 +81,8 @@ class PhotoService:
         if not known:
             opened = open_image(data)
             metadata = read_metadata(data)
-            self.files.save(sha256, data, *public_copies(opened))
+            display, thumb = public_copies(opened)
+            self.files.save(sha256, data, display, thumb)
             fresh = Photo(
                 sha256=sha256,
                 media_type=opened.media_type,
@@ -93,6 +95,8 @@ class PhotoService:
                 make=metadata.make,
                 model=metadata.model,
                 perceptual_hash=perceptual_hash(opened),
+                display_sha256=hashlib.sha256(display).hexdigest(),
+                thumb_sha256=hashlib.sha256(thumb).hexdigest(),
                 # After the slow part: photos stored since then are compared again under the lock.
                 created_at=self._clock.now(),
             )
@@ -145,7 +149,8 @@ class PhotoService:
         plot: tuple[float, float] | None,
         cited: Iterable[str],
     ) -> tuple[list[dict[str, str]], list[Finding]]:
-        """A record's `evidence` and what its photos show; refuses photos the actor never uploaded."""
+        """A record's `evidence` (each photo with its copies' hashes, so the signature covers what
+        the page shows) and what its photos show; refuses photos the actor never uploaded."""
         evidence, findings = [], []
         for sha256 in cited:
             photo = session.get(Photo, sha256)
@@ -154,7 +159,7 @@ class PhotoService:
                     "unknown_photo",
                     f"photo {sha256} is not one of your uploads; upload it with POST /api/v1/photos first",
                 )
-            evidence.append({"sha256": sha256, "media_type": photo.media_type})
+            evidence.append(evidence_item(photo))
             findings += photo_rules.as_evidence(
                 session,
                 photo,
@@ -201,18 +206,13 @@ class PhotoService:
         """Remember that the record at `index` cites these photos, for the reuse checks."""
         session.add_all(PhotoCitation(sha256=sha, idx=index, lot=lot, grower_id=grower_id) for sha in cited)
 
-    def public_copy(self, sha256: str, *, thumbnail: bool) -> Path:
-        """The path of a public copy, remade from the original if it was lost."""
-        files = self.files
-        path = files.thumbnail(sha256) if thumbnail else files.display(sha256)
-        if path.exists():
-            return path
-        original = files.original(sha256)
-        if not original.exists():
+    def public_copy(self, sha256: str, copy: PhotoFile) -> bytes:
+        """The bytes of a public copy, as the records citing the photo bind them (see `copies`)."""
+        with self._sessions() as session:
+            photo = session.get(Photo, sha256)
+        if photo is None:
             raise NotFound("unknown_photo", "there is no photo with this hash")
-        data = original.read_bytes()
-        files.save(sha256, data, *public_copies(open_image(data)))
-        return path
+        return genuine_copy(self.files, evidence_item(photo), copy)
 
 
 def metadata_json(photo: Photo) -> dict[str, Any]:

@@ -45,26 +45,30 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config(engine: Engine, photos: Path | None = None) -> Config:
+    """`photos` is the photos directory, for migrations that read stored photos (0009)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
+    config.attributes["photos"] = photos
     return config
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration (the only way the schema is created).
+def migrate(engine: Engine, photos: Path | None = None) -> None:
+    """Bring the schema to the newest migration (the only way the schema is created); a
+    database that holds photos needs their directory, `photos`.
 
     Servers starting together must not both migrate: on PostgreSQL `env.py` holds an
     advisory lock, and for SQLite a file lock beside the database serialises them.
     """
+    config = alembic_config(engine, photos)
     if engine.dialect.name != "sqlite":
-        command.upgrade(alembic_config(engine), "head")
+        command.upgrade(config, "head")
         return
     lock_path = Path(sqlite_path(engine)).with_suffix(".migrate-lock")
     with lock_path.open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        command.upgrade(alembic_config(engine), "head")
+        command.upgrade(config, "head")
 
 
 def sqlite_path(engine: Engine) -> str:

@@ -201,6 +201,11 @@ class Photo(Base):
     make: Mapped[str | None] = mapped_column(String(100))
     model: Mapped[str | None] = mapped_column(String(100))
     perceptual_hash: Mapped[str] = mapped_column(String(512))
+    # SHA-256 of the public copies' bytes, bound next to the original's in the records that
+    # cite the photo. Null only for a photo of which no genuine copy was left when migration
+    # 0009 took the hashes of the photos stored before then.
+    display_sha256: Mapped[str | None] = mapped_column(String(64))
+    thumb_sha256: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

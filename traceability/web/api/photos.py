@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Path, UploadFile
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from ..deps import ActorDep, PhotosDep, respond
 from ..outputs import PhotoOut
@@ -31,14 +31,23 @@ def upload_photo(
 
 
 @router.get(
-    "/p/{sha256}.jpg", response_class=FileResponse, summary="Display copy: upright, at most 1600 px, no metadata"
+    "/p/{sha256}.jpg",
+    response_class=Response,
+    summary="Display copy: upright, at most 1600 px, no metadata; the bytes the citing records bind as `display`",
 )
-def display_copy(sha256: Sha256Path, photos: PhotosDep) -> FileResponse:
-    return FileResponse(photos.public_copy(sha256, thumbnail=False), media_type="image/jpeg", headers=_COPY_HEADERS)
+def display_copy(sha256: Sha256Path, photos: PhotosDep) -> Response:
+    return _copy(photos.public_copy(sha256, "display"))
 
 
 @router.get(
-    "/p/{sha256}/thumb.jpg", response_class=FileResponse, summary="Thumbnail: upright, at most 320 px, no metadata"
+    "/p/{sha256}/thumb.jpg",
+    response_class=Response,
+    summary="Thumbnail: upright, at most 320 px, no metadata; the bytes the citing records bind as `thumb`",
 )
-def thumbnail(sha256: Sha256Path, photos: PhotosDep) -> FileResponse:
-    return FileResponse(photos.public_copy(sha256, thumbnail=True), media_type="image/jpeg", headers=_COPY_HEADERS)
+def thumbnail(sha256: Sha256Path, photos: PhotosDep) -> Response:
+    return _copy(photos.public_copy(sha256, "thumb"))
+
+
+def _copy(data: bytes) -> Response:
+    # The very bytes that were checked are sent (see photos.copies), so they are answered from memory.
+    return Response(data, media_type="image/jpeg", headers=_COPY_HEADERS)
