@@ -34,6 +34,17 @@ def key_payload(now: datetime, keyid: str, public_key: bytes, role: str, subject
     }
 
 
+def display_name(name: str, agency: str | None) -> str:
+    """A signer as pages and reports name them: a regulator with the agency they act for."""
+    return f"{name} ({agency})" if agency else name
+
+
+def subject_name(subject: Mapping[str, Any] | None) -> str:
+    """`display_name` of a `key` entry's subject."""
+    subject = subject or {}
+    return display_name(str(subject.get("name", "")), subject.get("agency"))
+
+
 def key_revoke_payload(now: datetime, keyid: str, reason: str) -> dict[str, Any]:
     return _common("key_revoke", now) | {"keyid": keyid, "reason": reason}
 

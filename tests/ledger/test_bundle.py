@@ -14,6 +14,7 @@ from signing.errors import VerificationError
 from signing.note import Verifier
 from tests.conftest import BOTH_DATABASES
 from traceability.cli import app
+from traceability.cli.bundle_report import Outcome
 
 pytestmark = pytest.mark.parametrize("backend", BOTH_DATABASES, indirect=True)
 
@@ -48,7 +49,7 @@ def test_the_cli_says_what_it_checked(lot_bundle, tmp_path):
     path = tmp_path / "proof.json"
     path.write_bytes(document)
     result = CliRunner().invoke(app, ["verify", str(path), "--log-key", vkey])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == Outcome.RECALLED, result.output  # the lot is recalled
     assert f"lot {lot} verified" in result.output
     start = document.index(b'"entry":"') + len(b'"entry":"')
     path.write_bytes(document[:start] + b"f" + document[start + 1 :])  # eyJ... ({"...) becomes fyJ...

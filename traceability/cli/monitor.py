@@ -3,7 +3,8 @@
 Trusts only the verifier key it is given. With a state file it is a monitor, run on a
 schedule: it keeps the last checkpoint it verified, with what it learnt from the entries
 up to it (registered keys, each lot's chain tip, the tree's compact range), refuses a log
-that does not extend that checkpoint, and checks only the entries added since.
+that does not extend that checkpoint, and checks only the entries added since. Either way it
+then checks a sample of the proofs the server serves (`served_proofs`).
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ import base64
 import json
 import os
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import httpx
 
@@ -27,7 +28,10 @@ from signing.ledger import LedgerChecker, SignatureCheck
 from signing.merkle import RootAccumulator, leaf_hash, verify_consistency
 from signing.note import Verifier
 
-PAGE = 1000
+from . import log_client
+from .log_client import PAGE
+from .served_proofs import ProofsChecked, check_served_proofs, consistency_sizes
+
 # Measured on two cores (bench.verify_log): three beat two and four.
 SIGNATURE_THREADS = 3
 
@@ -39,6 +43,7 @@ class AuditReport:
     keys: int
     lots: int
     previous_size: int | None
+    proofs: ProofsChecked  # the server's proofs checked against the entries
 
 
 @dataclass(frozen=True)
@@ -57,7 +62,7 @@ def audit_log(
     on_progress: Callable[[int, int], None] = lambda done, total: None,
 ) -> AuditReport:
     # 1. The current checkpoint is signed by the trusted key for its origin.
-    signed_checkpoint = _get(client, "/log/checkpoint").text
+    signed_checkpoint = log_client.get(client, "/log/checkpoint").text
     checkpoint = verify_checkpoint(signed_checkpoint, log_key)
     # 2. It extends the checkpoint this monitor saw last time (no rewritten history).
     previous = _load_state(state_file, log_key) if state_file else None
@@ -88,9 +93,11 @@ def audit_log(
     if len(leaves) < checkpoint.size:
         _blame(client, leaves, checkpoint, _missing(len(leaves), checkpoint.size))
     # 4. ... and the entries hash to the root the checkpoint signs.
-    tree = leaves.tree(len(leaves))
+    tree, roots = leaves.tree_and_roots(len(leaves), consistency_sizes(first, checkpoint.size))
     if tree.root() != checkpoint.root_hash:
         _blame(client, leaves, checkpoint, "the entries served do not hash to the checkpoint's root")
+    # 5. The proofs the server serves to everyone else agree with those entries.
+    proofs = check_served_proofs(client, checkpoint, leaves.leaf, roots)
     if state_file:
         _save_state(state_file, log_key, signed_checkpoint, checker, tree)
     return AuditReport(
@@ -99,6 +106,7 @@ def audit_log(
         len(checker.keys),
         len(checker.lots),
         previous.checkpoint.size if previous else None,
+        proofs,
     )
 
 
@@ -113,6 +121,10 @@ def _prefetched_pages(client: httpx.Client, first: int, size: int) -> Iterator[t
             yield page
 
 
+def _page(client: httpx.Client, start: int, end: int) -> tuple[int, list]:
+    return start, log_client.entries(client, start, end)
+
+
 def _check_page(
     checker: LedgerChecker, leaves: _Leaves, start: int, entries: list, size: int
 ) -> tuple[list[SignatureCheck], str | None]:
@@ -123,7 +135,7 @@ def _check_page(
     for offset, encoded in enumerate(entries):
         index = start + offset
         try:
-            entry = _decode(index, encoded)
+            entry = log_client.decode_entry(index, encoded)
             leaves.append(leaf_hash(entry))
             _, verify = checker.check_rules(index, entry)
         except VerificationError as exc:
@@ -169,13 +181,26 @@ class _Leaves:
     def append(self, leaf: bytes) -> None:
         self._hashes += leaf
 
+    def leaf(self, index: int) -> bytes | None:
+        """The leaf hash of entry `index`; None before this run's first."""
+        offset = (index - self.first) * 32
+        return bytes(self._hashes[offset : offset + 32]) if 0 <= offset < len(self._hashes) else None
+
     def tree(self, size: int) -> RootAccumulator:
         """The compact range of the first `size` entries (size >= first)."""
+        return self.tree_and_roots(size, ())[0]
+
+    def tree_and_roots(self, size: int, sizes: Iterable[int]) -> tuple[RootAccumulator, dict[int, bytes]]:
+        """`tree(size)`, and on the way the root of the tree at each of `sizes` (first < s <= size)."""
+        wanted = set(sizes)
+        roots: dict[int, bytes] = {}
         size_before, hashes = self._before.state()
         accumulator = RootAccumulator.from_state(size_before, hashes)
         for offset in range(0, (size - size_before) * 32, 32):
             accumulator.append(bytes(self._hashes[offset : offset + 32]))
-        return accumulator
+            if accumulator.size in wanted:
+                roots[accumulator.size] = accumulator.root()
+        return accumulator, roots
 
 
 def _blame(client: httpx.Client, leaves: _Leaves, checkpoint: Checkpoint, problem: str) -> NoReturn:
@@ -193,9 +218,9 @@ def _blame(client: httpx.Client, leaves: _Leaves, checkpoint: Checkpoint, proble
         if size == checkpoint.size:
             return root == checkpoint.root_hash
         try:
-            proof = _json(client, "/log/proof/consistency", {"old": size, "new": checkpoint.size})["proof"]
-            verify_consistency(size, checkpoint.size, [base64.b64decode(h) for h in proof], root, checkpoint.root_hash)
-        except (KeyError, TypeError, ValueError, VerificationError):
+            proof = log_client.consistency_proof(client, size, checkpoint.size)
+            verify_consistency(size, checkpoint.size, proof, root, checkpoint.root_hash)
+        except VerificationError:
             return False
         return True
 
@@ -216,20 +241,6 @@ def _blame(client: httpx.Client, leaves: _Leaves, checkpoint: Checkpoint, proble
     )
 
 
-def _page(client: httpx.Client, start: int, end: int) -> tuple[int, list]:
-    page = _json(client, "/log/entries", {"start": start, "end": end})
-    if not isinstance(page, dict) or page.get("start") != start or not isinstance(page.get("entries"), list):
-        raise VerificationError(f"/log/entries?start={start} did not answer a page of entries")
-    return start, page["entries"][: end - start]
-
-
-def _decode(index: int, encoded: object) -> bytes:
-    try:
-        return base64.b64decode(encoded, validate=True)  # type: ignore[arg-type]
-    except (ValueError, TypeError):
-        raise VerificationError(f"entry {index}: not base64") from None
-
-
 def _check_extends(client: httpx.Client, previous: Checkpoint, current: Checkpoint) -> None:
     if current.size < previous.size:
         raise VerificationError(
@@ -244,32 +255,14 @@ def _check_extends(client: httpx.Client, previous: Checkpoint, current: Checkpoi
         return
     if previous.size == 0:
         return  # every tree extends the empty one
-    proof = _json(client, "/log/proof/consistency", {"old": previous.size, "new": current.size})
+    proof = log_client.consistency_proof(client, previous.size, current.size)
     try:
-        hashes = [base64.b64decode(h, validate=True) for h in proof["proof"]]
-        verify_consistency(previous.size, current.size, hashes, previous.root_hash, current.root_hash)
-    except (KeyError, TypeError, ValueError, VerificationError) as exc:
+        verify_consistency(previous.size, current.size, proof, previous.root_hash, current.root_hash)
+    except VerificationError as exc:
         raise VerificationError(
             f"the log at size {current.size} is not an extension of the log this monitor saw at size "
             f"{previous.size} ({exc}): history was rewritten, or this monitor is shown a split view"
         ) from None
-
-
-def _get(client: httpx.Client, path: str, params: dict | None = None) -> httpx.Response:
-    try:
-        response = client.get(path, params=params)
-    except httpx.HTTPError as exc:
-        raise VerificationError(f"cannot reach the server for {path}: {exc}") from None
-    if response.status_code != 200:
-        raise VerificationError(f"{path} answered HTTP {response.status_code}: {response.text[:200]}")
-    return response
-
-
-def _json(client: httpx.Client, path: str, params: dict[str, int]) -> Any:
-    try:
-        return _get(client, path, params).json()
-    except ValueError:
-        raise VerificationError(f"{path} did not answer JSON") from None
 
 
 def _load_state(path: Path, log_key: Verifier) -> MonitorState | None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from signing.payloads import LotRecord
+from signing.payloads import LotRecord, display_name
 
 from ..storage.models import LogEntry
 from .records import unknown_lot
@@ -46,7 +46,7 @@ class Party:
     @property
     def display(self) -> str:
         """The name a page shows: a regulator with the agency they act for."""
-        return f"{self.name} ({self.agency})" if self.agency else self.name
+        return display_name(self.name, self.agency)
 
 
 class LotIndex:

@@ -22,7 +22,7 @@ from signing.encoding import b64encode
 from signing.errors import VerificationError
 from signing.lot_state import LotState, read_lots
 from signing.note import Verifier
-from signing.payloads import LotRecord
+from signing.payloads import LotRecord, subject_name
 
 from ..ledger.bundles import bundle
 from ..ledger.log import TransparencyLog
@@ -45,9 +45,7 @@ class LotReading:
 
     def name(self, keyid: str) -> str:
         """Who signed with `keyid`, as the page shows them: a regulator with its agency."""
-        subject = self.subjects.get(keyid) or {}
-        name, agency = str(subject.get("name", "")), subject.get("agency")
-        return f"{name} ({agency})" if agency else name
+        return subject_name(self.subjects.get(keyid))
 
     def subject_named(self, subject_id: str) -> Mapping[str, Any] | None:
         return next((s for s in self.subjects.values() if s.get("id") == subject_id), None)
