@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import json
 import tempfile
 import threading
@@ -19,22 +20,28 @@ from .harness import ADMIN_TOKEN, Server, interleave, report, request, suyuan_se
 CLIENTS = 16
 PER_CLIENT = 60
 ROUNDS = 4
+_WEIGHTS = itertools.count()  # across rounds too
 
 
 def throughput(port: int, lot: str, token: str) -> float:
-    body = json.dumps(
-        {
-            "type": "harvest",
-            "occurred_at": "2026-09-18T09:00:00+08:00",
-            "data": {"quantity": 1200, "unit": "jin", "note": "晴天采摘"},
-        }
-    ).encode()
+    # Each harvest weighs a little more than the last, so the server's check for a record sent
+    # twice runs on every append, and finds none.
+    bodies = [
+        json.dumps(
+            {
+                "type": "harvest",
+                "occurred_at": "2026-09-18T09:00:00+08:00",
+                "data": {"quantity": 1200 + next(_WEIGHTS) / 1000, "unit": "jin", "note": "晴天采摘"},
+            }
+        ).encode()
+        for _ in range(CLIENTS * PER_CLIENT)
+    ]
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
     failures = []
 
-    def client() -> None:
+    def client(first: int) -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        for _ in range(PER_CLIENT):
+        for body in bodies[first : first + PER_CLIENT]:
             connection.request("POST", f"/api/v1/batches/{lot}/events", body=body, headers=headers)
             response = connection.getresponse()
             response.read()
@@ -42,7 +49,7 @@ def throughput(port: int, lot: str, token: str) -> float:
                 failures.append(response.status)
         connection.close()
 
-    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+    threads = [threading.Thread(target=client, args=(c * PER_CLIENT,)) for c in range(CLIENTS)]
     started = time.perf_counter()
     for thread in threads:
         thread.start()

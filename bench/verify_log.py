@@ -43,6 +43,7 @@ def build_season(
             "type": "harvest",
             "occurred_at": "2026-09-18T09:00:00+08:00",
             "data": {"quantity": 1200, "unit": "jin", "note": "晴天采摘"},
+            "again": True,  # the same record over and over, on purpose: no question asked
         }
     )
     spray = inputs.event(
@@ -50,6 +51,7 @@ def build_season(
             "type": "input",
             "occurred_at": "2026-08-01T07:30:00+08:00",
             "data": {"product": "阿维菌素", "kind": "pesticide", "dose": "3000倍液", "phi_days": 14},
+            "again": True,
         }
     )
     for g in range(growers):

@@ -1,4 +1,6 @@
-"""The demo farm `suyuan demo` seeds: a Luochuan apple grower, a packed lot, an inspection.
+"""The demo farm `suyuan demo` seeds: a Luochuan apple grower, a packed lot with its
+certificate, an inspection, and a lot of pears picked inside a pesticide's interval, which
+its page says first.
 
 It is written through the same services as the API, so it is real signed data in the log.
 """
@@ -94,8 +96,14 @@ def seed(services: Services) -> Seeded:
         None,
     ).body["lot"]
     log(wang, packed, "packing", 4, {"quantity": 200, "unit": "jin", "package_count": 20})
+    certificate = {"basis": ["自控自检", "委托检测"], "quantity": 200, "unit": "jin", "contact": "13800000000"}
+    log(wang, packed, "certificate", 4, certificate)
     log(wang, packed, "shipping", 3, {"to": "西安 Xi'an", "carrier": "顺丰 SF Express", "quantity": 20, "unit": "box"})
-    seeded = {"field lot (apples)": field_lot, "packed lot (gift boxes)": packed}
+    pears = lots.create_batch(wang, BatchIn(product="酥梨 Pears", plot_id=plot["plot_id"]), None).body["lot"]
+    imidacloprid = {"product": "吡虫啉 imidacloprid", "kind": "pesticide", "dose": "2000倍液", "phi_days": 7}
+    log(wang, pears, "input", 5, imidacloprid)
+    log(wang, pears, "harvest", 2, {"quantity": 300, "unit": "kg"})
+    seeded = {"field lot (apples)": field_lot, "packed lot (gift boxes)": packed, "pears, picked too early": pears}
     write_secret(path, json.dumps({"lots": seeded, "tokens": tokens}, ensure_ascii=False, indent=2) + "\n")
     return Seeded(seeded, path, "seeded now")
 

@@ -49,12 +49,22 @@ class Party:
         return display_name(self.name, self.agency)
 
 
+@dataclass(frozen=True)
+class Made:
+    """What a lot's signed batch record says it is, and who signed it."""
+
+    product: str
+    variety: str | None
+    signer: str
+
+
 class LotIndex:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.size = 0  # entries read so far
         self._chains: dict[str, list[int]] = defaultdict(list)
         self._made_from: dict[str, tuple[str, ...]] = {}
+        self._made: dict[str, Made] = {}
         self._taken_by: dict[str, list[int]] = defaultdict(list)  # lot -> batch entries of lots made from it
         self._parties: dict[str, Party] = {}
         self._keyids: dict[str, str] = {}  # subject id -> keyid
@@ -77,11 +87,14 @@ class LotIndex:
 
     def _read(self, index: int, entry: bytes) -> None:
         try:
-            payload = json.loads(entry)["payload"]
+            record = json.loads(entry)
+            payload = record["payload"]
             kind = payload["kind"]
             if kind in ("batch", "event"):
                 self._chains[payload["lot"]].append(index)
             if kind == "batch":
+                signer = record["signatures"][0]["keyid"]
+                self._made[payload["lot"]] = Made(str(payload["product"]), payload.get("variety"), signer)
                 made_from = tuple(item["lot"] for item in payload["inputs"])
                 self._made_from[payload["lot"]] = made_from
                 for source in dict.fromkeys(made_from):
@@ -113,6 +126,9 @@ class LotIndex:
     def chain(self, lot: str) -> list[int]:
         """The lot's entries in log order (its chain order)."""
         return list(self._chains.get(lot, ()))
+
+    def made(self, lot: str) -> Made | None:
+        return self._made.get(lot)
 
     def made_from(self, lot: str) -> tuple[str, ...]:
         return self._made_from.get(lot, ())

@@ -21,6 +21,9 @@ from ..errors import Conflict
 from ..storage.models import LogEntry
 
 REPEAT_WITHIN = timedelta(minutes=30)
+# A record sent again after Back is one of the lot's last few: the check reads no more (by
+# the lot's own index, newest first), so it costs the same however long the lot's chain.
+LOOKBACK = 20
 
 
 class Repeated(Conflict):
@@ -45,15 +48,15 @@ def refuse_repeat(
     evidence: Sequence[str],
     since: datetime,
 ) -> None:
-    rows = session.execute(
-        select(LogEntry.idx, LogEntry.seq, LogEntry.entry).where(
-            LogEntry.lot == lot,
-            LogEntry.event_type == event_type,
-            LogEntry.signer_keyid == signer,
-            LogEntry.created_at >= since,
-        )
+    latest = (
+        select(LogEntry.idx, LogEntry.seq, LogEntry.entry, LogEntry.event_type, LogEntry.signer_keyid)
+        .where(LogEntry.lot == lot, LogEntry.created_at >= since)
+        .order_by(LogEntry.seq.desc())
+        .limit(LOOKBACK)
     )
-    for index, seq, entry in rows:
+    for index, seq, entry, logged_type, logged_by in session.execute(latest):
+        if (logged_type, logged_by) != (event_type, signer):
+            continue
         payload = json.loads(entry)["payload"]
         if (
             datetime.fromisoformat(payload["occurred_at"]) == occurred

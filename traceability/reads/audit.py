@@ -11,12 +11,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from signing.payloads import utc_time
+from signing.lot_state import holding_corrections
+from signing.payloads import LotRecord, utc_time
 
 from ..accounts import parties
 from ..ledger import records
+from ..ledger.lot_index import LotIndex
 from ..lots.lineage import ancestors, descendants
-from ..storage.models import Batch, Identity, LogEntry, StoredFinding
+from ..storage.models import Batch, Identity, LogHead, StoredFinding
 from .lots import lot_head
 
 
@@ -72,12 +74,15 @@ def findings(session: Session, wanted: FindingFilter, *, localizable: bool = Fal
 
 
 def recalls(session: Session) -> dict[str, Any]:
-    """Every recall, newest first, with the lots it reaches: all made from the recalled lot."""
-    found = records.of_type(session, "recall")[::-1]
+    """Every recall, newest first, with the lots it reaches (all made from the recalled lot),
+    and, for one its regulator withdrew, the correction that withdrew it."""
+    found = records.of_type(session, "recall")
+    withdrawn = _withdrawn(session, found)
     regulators = parties.by_keyid(session, {record.signer for record in found})
     listed = []
-    for record in found:
+    for record in found[::-1]:
         regulator = regulators[record.signer]
+        correction = withdrawn.get(record.index)
         listed.append(
             {
                 "lot": record.lot,
@@ -87,16 +92,34 @@ def recalls(session: Session) -> dict[str, Any]:
                 "recorded_at": record.record["payload"]["time"],
                 "regulator": {"id": regulator.id, "name": regulator.name, "agency": regulator.agency},
                 "affected": list(descendants(session, record.lot)),
+                "withdrawn": None
+                if correction is None
+                else {"index": correction.index, "reason": correction.data["reason"]},
             }
         )
     return {"recalls": listed}
 
 
 def recalled_lots(session: Session) -> set[str]:
-    """Lots recalled themselves, or made from a recalled lot."""
-    recalled = session.execute(select(LogEntry.lot).where(LogEntry.event_type == "recall").distinct()).scalars()
-    sources = tuple(lot for lot in recalled if lot is not None)
+    """Lots recalled themselves (by a recall not withdrawn), or made from a recalled lot."""
+    found = records.of_type(session, "recall")
+    withdrawn = _withdrawn(session, found)
+    sources = tuple(dict.fromkeys(record.lot for record in found if record.index not in withdrawn))
     return {*sources, *descendants(session, *sources)} if sources else set()
+
+
+def _withdrawn(session: Session, found: list[LotRecord]) -> dict[int, LotRecord]:
+    """Log index of each of these records that a correction withdrew -> that correction."""
+    chains: dict[str, list[LotRecord]] = {}
+    for record in (*found, *records.of_type(session, "correction", {r.lot for r in found})):
+        chains.setdefault(record.lot, []).append(record)
+    withdrawn = {}
+    for chain in chains.values():
+        by_seq = {record.seq: record for record in chain}
+        for seq, correction in holding_corrections(sorted(chain, key=lambda r: r.seq)).items():
+            if "replacement" not in correction.data:
+                withdrawn[by_seq[seq].index] = correction
+    return withdrawn
 
 
 def growers(session: Session) -> list[dict[str, Any]]:
@@ -129,55 +152,66 @@ def growers(session: Session) -> list[dict[str, Any]]:
 
 def lots(
     session: Session,
+    index: LotIndex,
     *,
     grower: str | None = None,
     codes: tuple[str, ...] | None = None,
     limit: int = 500,
     recalled: set[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """`recalled`: `recalled_lots`, when the caller has it already."""
-    query = select(Batch, Identity.name).join(Identity, Identity.id == Batch.owner_id)
+    """Newest first. What each lot is, who grew it and how many records it has are read from
+    its signed entries (`index`); the table only chooses and orders them. `recalled`:
+    `recalled_lots`, when the caller has it already (a flag for the list: the lot's own page
+    reads its recall from the signed records)."""
+    query = select(Batch)
     if grower is not None:
         query = query.where(Batch.owner_id == grower)
     if codes is not None:
         query = query.where(Batch.lot.in_(codes))
-    rows = session.execute(query.order_by(Batch.created_index.desc()).limit(limit)).all()
+    rows = session.execute(query.order_by(Batch.created_index.desc()).limit(limit)).scalars().all()
+    index.catch_up(session, session.execute(select(LogHead.size)).scalar_one())
     recalled = recalled_lots(session) if recalled is None else recalled
     found = dict(
         session.execute(
             select(StoredFinding.lot, func.count())
-            .where(StoredFinding.lot.in_([batch.lot for batch, _ in rows]))
+            .where(StoredFinding.lot.in_([batch.lot for batch in rows]))
             .group_by(StoredFinding.lot)
         ).all()
     )
-    return [
-        {
-            "lot": batch.lot,
-            "product": batch.product,
-            "variety": batch.variety,
-            "grower": name,
-            "grower_id": batch.owner_id,
-            "created_at": batch.created_at,
-            "records": batch.last_seq + 1,
-            "findings": found.get(batch.lot, 0),
-            "recalled": batch.lot in recalled,
-        }
-        for batch, name in rows
-    ]
+    listed = []
+    for batch in rows:
+        made = index.made(batch.lot)
+        if made is None:
+            continue  # no signed record makes it: nothing to show
+        grower_party = index.party(made.signer)
+        listed.append(
+            {
+                "lot": batch.lot,
+                "product": made.product,
+                "variety": made.variety,
+                "grower": grower_party.name if grower_party else "",
+                "grower_id": grower_party.id if grower_party else None,
+                "created_at": batch.created_at,
+                "records": len(index.chain(batch.lot)),
+                "findings": found.get(batch.lot, 0),
+                "recalled": batch.lot in recalled,
+            }
+        )
+    return listed
 
 
-def lot_trace(session: Session, lot: str) -> dict[str, Any]:
+def lot_trace(session: Session, index: LotIndex, lot: str) -> dict[str, Any]:
     """One lot with its whole trace: back to the field lots, forward to every lot made from it.
     Its records, and what they show, are read verified (`reading.read_lot`)."""
     head = lot_head(session, lot)
     recalled = recalled_lots(session)
     backward, forward = ancestors(session, lot), descendants(session, lot)
     related = (*backward, *forward)
-    summary = {row["lot"]: row for row in lots(session, codes=related, limit=len(related), recalled=recalled)}
+    summary = {row["lot"]: row for row in lots(session, index, codes=related, limit=len(related), recalled=recalled)}
     return {
         "lot": head,
         "recalled": lot in recalled,
         "findings": findings(session, FindingFilter(lot=lot, limit=1000), localizable=True)["anomalies"],
-        "backward": [summary[code] for code in backward],
-        "forward": [summary[code] for code in forward],
+        "backward": [summary[code] for code in backward if code in summary],
+        "forward": [summary[code] for code in forward if code in summary],
     }

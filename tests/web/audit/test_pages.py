@@ -121,3 +121,40 @@ def test_findings_are_said_in_the_readers_language(farm, client):
     assert "records are meant to be made when the work is done" in en
     api = client.get("/api/v1/audit/anomalies", headers=orchard.regulator.headers).json()["anomalies"][0]
     assert "template" not in api and "records are meant to be made" in api["message"]  # the API speaks English
+
+
+def test_a_regulator_withdraws_a_recall_made_in_error_from_the_lots_page(farm, client):
+    orchard = grow(farm)
+    sign_in(client, orchard.regulator.token)
+    page = client.get(f"/audit/lots/{orchard.field_lot}").text
+    client.post(
+        f"/audit/lots/{orchard.field_lot}/recall",
+        data={"csrf": hidden(page, "csrf"), "reason": "批次号录错了", "idempotency_key": "r1"},
+    )
+    assert client.get(f"/b/{orchard.packed_lot}").text.count('role="alert"') == 1
+    page = client.get(f"/audit/lots/{orchard.field_lot}?lang=en").text
+    assert "Withdraw my Recall" in text_of(page) and "Withdraw my Inspection" in text_of(page)
+    recall_seq = 5  # batch, planting, spray, harvest, inspection, then the recall
+    done = client.post(
+        f"/audit/lots/{orchard.field_lot}/withdraw/{recall_seq}?lang=en",
+        data={"csrf": hidden(page, "csrf"), "reason": "召回的批次号录错了", "idempotency_key": "w1"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert 'role="alert"' not in client.get(f"/b/{orchard.packed_lot}").text  # lifted, on every lot made from it
+    seen = text_of(client.get(f"/audit/lots/{orchard.field_lot}?lang=en").text)
+    assert "Withdrawn by log entry" in seen and "召回的批次号录错了" in seen
+    assert "Withdrawn by its regulator" in text_of(client.get("/audit/recalls?lang=en").text)
+    lots = text_of(client.get("/audit/lots?lang=en").text)
+    assert "recalled" not in lots
+    # Another regulator cannot withdraw it, nor the grower's own records.
+    other = farm.regulator("张三", "宜川县农业农村局")
+    client.post("/audit/sign-out", data={"csrf": hidden(page, "csrf")})
+    sign_in(client, other.token)
+    page = client.get(f"/audit/lots/{orchard.field_lot}?lang=en").text
+    assert "Withdraw my" not in text_of(page)
+    refused = client.post(
+        f"/audit/lots/{orchard.field_lot}/withdraw/3?lang=en",
+        data={"csrf": hidden(page, "csrf"), "reason": "x", "idempotency_key": "w2"},
+    )
+    assert refused.status_code == 422 and "a regulator corrects only its own records" in refused.text

@@ -161,7 +161,11 @@ async def lots_page(
 ) -> Response:
     chosen = choose_lang(request, lang)
     return await _signed_in_page(
-        services, signed, chosen, "lots", lambda session: {"lots": audit.lots(session, grower=grower)}
+        services,
+        signed,
+        chosen,
+        "lots",
+        lambda session: {"lots": audit.lots(session, services.lot_index, grower=grower)},
     )
 
 
@@ -184,7 +188,7 @@ async def _lot(
         if not LOT_PATTERN.fullmatch(lot):
             return None
         try:
-            trace = audit.lot_trace(session, lot)
+            trace = audit.lot_trace(session, services.lot_index, lot)
             reading = read_lot(session, services.log, services.lot_index, lot)
         except NotFound:
             return None
@@ -196,6 +200,7 @@ async def _lot(
             "cleared": cleared,
             "error": error,
             "idempotency_key": uuid.uuid4().hex,
+            "mine": signed.actor.keyid,  # the regulator's own records may be withdrawn by them
         }
 
     try:
@@ -217,6 +222,42 @@ async def recall(
     idempotency_key: Annotated[str, Form(max_length=100)] = "",
     lang: LangQuery = None,
 ) -> Response:
+    # A double tap on "召回" signs one recall.
+    fields = {"idempotency_key": idempotency_key, "reason": reason}
+    return await _sign(request, services, signed, lot, "recall", {"reason": reason}, csrf, fields, lang)
+
+
+@router.post("/lots/{lot}/withdraw/{seq}")
+async def withdraw(
+    request: Request,
+    services: ServicesDep,
+    signed: Regulator,
+    lot: str,
+    seq: int,
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    reason: Annotated[str, Form(max_length=4000)] = "",
+    idempotency_key: Annotated[str, Form(max_length=100)] = "",
+    lang: LangQuery = None,
+) -> Response:
+    """Protocol §11: a regulator withdraws its own inspection or recall (one made in error), with a reason."""
+    fields = {"idempotency_key": idempotency_key, "reason": reason}
+    data = {"corrects": seq, "reason": reason}
+    return await _sign(request, services, signed, lot, "correction", data, csrf, fields, lang, f"withdraw:{seq}")
+
+
+async def _sign(
+    request: Request,
+    services: Services,
+    signed: BrowserSession,
+    lot: str,
+    event_type: str,
+    data: dict[str, Any],
+    csrf: str,
+    fields: dict[str, str],
+    lang: str | None,
+    what: str = "recall",
+) -> Response:
+    """A regulator's record from a form on the lot's page, signed now; the page again after it."""
     chosen = choose_lang(request, lang)
     if not browser.csrf_ok(signed.token, csrf):
         return Response(
@@ -224,11 +265,12 @@ async def recall(
         )
     now = services.clock.now().astimezone().replace(microsecond=0).isoformat()
     try:
-        event = inputs.event({"type": "recall", "occurred_at": now, "data": {"reason": reason}})
+        event = inputs.event({"type": event_type, "occurred_at": now, "data": data})
     except ValidationError:
         return await _lot(services, signed, lot, chosen, rendering.field_message(chosen, "recall_reason"), status=422)
-    # A double tap on "召回" signs one recall.
-    fields = {"idempotency_key": idempotency_key, "reason": reason}
-    idempotency = form_idempotency(fields, f"recall:{lot}")
-    await run_in_threadpool(services.lots.append_event, signed.actor, lot, event, idempotency)
+    idempotency = form_idempotency(fields, f"{what}:{lot}")
+    try:
+        await run_in_threadpool(services.lots.append_event, signed.actor, lot, event, idempotency)
+    except DomainError as refused:
+        return await _lot(services, signed, lot, chosen, refused.message, status=422)
     return RedirectResponse(f"/audit/lots/{lot}?lang={chosen}", status_code=303)

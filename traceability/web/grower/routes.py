@@ -166,7 +166,7 @@ async def sign_out(request: Request, services: ServicesDep) -> Response:
 @router.get("")
 async def home(request: Request, services: ServicesDep, signed: Grower, lang: LangQuery = None) -> Response:
     values = await signed_in_values(
-        services, signed, lambda session: {"lots": audit.lots(session, grower=signed.actor.id)}
+        services, signed, lambda session: {"lots": audit.lots(session, services.lot_index, grower=signed.actor.id)}
     )
     return _page("home", choose_lang(request, lang), **values)
 
@@ -186,7 +186,10 @@ async def _new_lot_page(
         plots = session.execute(
             select(Plot.id, Plot.name).where(Plot.owner_id == actor.id).order_by(Plot.created_at)
         ).all()
-        return {"plots": [{"id": i, "name": n} for i, n in plots], "lots": audit.lots(session, grower=actor.id)}
+        return {
+            "plots": [{"id": i, "name": n} for i, n in plots],
+            "lots": audit.lots(session, services.lot_index, grower=actor.id),
+        }
 
     return _page(
         "new_lot",
