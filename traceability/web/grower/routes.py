@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Any
@@ -283,18 +283,33 @@ async def _lot_page(
             "correctable": forms.correctable(reading.state),
         }
 
-    loaded = await signed_in_values(services, signed, load)
-    if loaded is None:
-        return _page("signed_out", lang, status=404, used=False, who=None)
-    return _page(
-        "lot",
+    return await _own_page(
+        services,
+        signed,
         lang,
+        "lot",
+        load,
         status=status,
         kinds=forms.KINDS,
         done=done,
         advice_codes=list(dict.fromkeys(advice_codes)),
-        **loaded,
     )
+
+
+async def _own_page(
+    services: Services,
+    signed: BrowserSession,
+    lang: str,
+    template: str,
+    load: Callable[[Session], dict[str, Any] | None],
+    status: int = 200,
+    **values: Any,
+) -> Response:
+    """A page about one of the grower's own lots; `load` finds none (another's, or no such lot): 404."""
+    loaded = await signed_in_values(services, signed, load)
+    if loaded is None:
+        return _page("signed_out", lang, status=404, used=False, who=None)
+    return _page(template, lang, status=status, **values, **loaded)
 
 
 def _own_lot(session: Session, signed: BrowserSession, lot: str) -> Batch | None:
@@ -326,12 +341,14 @@ async def _event_page(
         batch = _own_lot(session, signed, lot)
         return {"lot": batch} if batch is not None else None
 
-    loaded = await signed_in_values(services, signed, load) if kind in forms.KINDS else None
-    if loaded is None:
+    if kind not in forms.KINDS:
         return _page("signed_out", lang, status=404, used=False, who=None)
-    return _page(
-        "event",
+    return await _own_page(
+        services,
+        signed,
         lang,
+        "event",
+        load,
         status=status,
         kind=kind,
         form=form,
@@ -343,7 +360,6 @@ async def _event_page(
         phi_days=forms.COMMON_PHI_DAYS,
         units_list=forms.GROWER_UNITS,
         irrigation_units=forms.IRRIGATION_UNITS,
-        **loaded,
     )
 
 
@@ -498,21 +514,19 @@ async def _certificate_page(
             return None
         reading = read_lot(session, services.log, services.lot_index, lot)
         phone = session.get_one(Identity, signed.actor.id).phone
-        return {"lot": batch, "reading": reading, "defaults": forms.certificate_defaults(reading.state, phone)}
+        return {"lot": batch, "reading": reading, "form": form or forms.certificate_defaults(reading.state, phone)}
 
-    loaded = await signed_in_values(services, signed, load)
-    if loaded is None:
-        return _page("signed_out", lang, status=404, used=False, who=None)
-    return _page(
-        "certificate",
+    return await _own_page(
+        services,
+        signed,
         lang,
+        "certificate",
+        load,
         status=status,
-        form=form or loaded["defaults"],
         errors=errors,
         bases=CERTIFICATE_BASES,
         units_list=forms.GROWER_UNITS,
         idempotency_key=form.get("idempotency_key") or str(uuid.uuid4()),
-        **loaded,
     )
 
 
