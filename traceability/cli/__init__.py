@@ -30,11 +30,13 @@ from ..settings import Settings
 from ..storage.secrets import ADMIN_TOKEN_FILE
 from .bundle_report import EXIT_CODES_HELP, Outcome, failure_json, outcome, print_report, report_json
 from .freshness import DEFAULT_MAX_AGE, Freshness, parse_duration
+from .witness import app as witness_app
 
 if TYPE_CHECKING:
     from ..services import Services
 
 app = typer.Typer(help="Suyuan 溯源: produce traceability on a verifiable transparency log.", no_args_is_help=True)
+app.add_typer(witness_app, name="witness")
 console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
 # What `verify BUNDLE` measures a bundle's age against; tests set a fixed one.
