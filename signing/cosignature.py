@@ -181,3 +181,26 @@ def verify_cosigned(
     return CosignedCheckpoint(
         checkpoint, tuple(verified[w.key_string()] for w in distinct if w.key_string() in verified)
     )
+
+
+@dataclass(frozen=True)
+class WitnessPolicy:
+    """Which witnesses a verifier trusts and how many of them must cosign (protocol §8),
+    passed explicitly to every check that needs it."""
+
+    witnesses: tuple[WitnessVerifier, ...]
+    quorum: int
+
+    @classmethod
+    def of(cls, vkeys: Sequence[str], quorum: int | None = None) -> WitnessPolicy:
+        """From witness vkeys; the quorum defaults to all of them. Raises VerificationError
+        for a vkey that is not a cosignature/v1 key, ValueError for an impossible quorum."""
+        witnesses = tuple(WitnessVerifier.from_key_string(vkey) for vkey in vkeys)
+        distinct = len({w.key_string() for w in witnesses})
+        wanted = distinct if quorum is None else quorum
+        if not 1 <= wanted <= distinct:
+            raise ValueError(f"a quorum of {wanted} cannot be met by {distinct} distinct witnesses")
+        return cls(witnesses, wanted)
+
+    def verify(self, signed_note: bytes | str, log_key: Verifier) -> CosignedCheckpoint:
+        return verify_cosigned(signed_note, log_key, self.witnesses, self.quorum)

@@ -16,6 +16,7 @@ from .clock import Clock, SystemClock
 from .ledger.log import TransparencyLog
 from .ledger.lot_index import LotIndex
 from .ledger.sequencer import Sequencer
+from .ledger.witnessing import Submitter
 from .lots.service import LotService
 from .photos.files import PhotoFiles
 from .photos.service import PhotoService, Tolerances
@@ -39,6 +40,8 @@ class Services:
     browser_sessions: BrowserSessions
     photos: PhotoService
     lots: LotService
+    # With witnesses configured: submits checkpoints to them; the web app starts and stops it.
+    submitter: Submitter | None = None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -54,7 +57,8 @@ def open_services(settings: Settings, clock: Clock | None = None) -> Services:
     migrate(engine, photo_files.root)
     signer = load_or_create_operator_signer(settings.data_dir, settings.origin)
     sessions = make_sessionmaker(engine)
-    log = TransparencyLog(signer)
+    witnesses = settings.witness_config
+    log = TransparencyLog(signer, witnesses.policy if witnesses else None)
     with sessions() as session:
         log.ensure_head(session, clock.now())
     # Appends get their own connection, so they never wait behind requests holding the pool's.
@@ -74,6 +78,9 @@ def open_services(settings: Settings, clock: Clock | None = None) -> Services:
         Tolerances(settings.photo_time_tolerance_hours, settings.photo_distance_tolerance_km),
     )
     lot_index = LotIndex()
+    submitter = Submitter(sessions, log, witnesses, clock) if witnesses else None
+    if submitter is not None:
+        sequencer.after_commit.append(submitter.wake)
     return Services(
         settings=settings,
         clock=clock,
@@ -88,4 +95,5 @@ def open_services(settings: Settings, clock: Clock | None = None) -> Services:
         browser_sessions=BrowserSessions(sessions, clock, actors, settings.public_url),
         photos=photos,
         lots=LotService(sequencer, accounts.signing_key, photos, clock, settings.backdated_days),
+        submitter=submitter,
     )

@@ -48,7 +48,8 @@ def load_or_create_signer(path: Path, name: str, if_renamed: str) -> Signer:
     when the file holds another name's key."""
     if not path.exists():
         write_secret(path, Signer(name, generate_private_key()).private_key_string() + "\n")
-    signer = Signer.from_private_key_string(path.read_text(encoding="ascii").strip())
+    # UTF-8, as written: a key name (a witness's, say) may be 城口县市场监督管理局.
+    signer = Signer.from_private_key_string(path.read_text(encoding="utf-8").strip())
     if signer.name != name:
         raise KeyFileError(f"{path} is the key of {signer.name!r} but the configured name is {name!r}; {if_renamed}")
     return signer
