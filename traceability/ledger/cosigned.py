@@ -40,13 +40,17 @@ def newest(session: Session) -> Cosigned | None:
     return Cosigned(row.size, bytes(row.root_hash), row.note, row.stored_at)
 
 
-def store(session: Session, size: int, root_hash: bytes, note: str, now: datetime) -> bool:
-    """Keep `note` as the newest cosigned checkpoint unless one as large is kept already
-    (compare-and-set); commits. Answers whether it was kept."""
+def store(session: Session, size: int, root_hash: bytes, note: str, cosignatures: int, now: datetime) -> bool:
+    """Keep `note` as the newest cosigned checkpoint unless a larger one is kept, or the same
+    one with as many cosignatures (compare-and-set: more witnesses' lines let verifiers who
+    trust other subsets of them check it too); commits. Answers whether it was kept."""
+    newer = CosignedHead.size < size
+    fuller = (CosignedHead.size == size) & (CosignedHead.root_hash == root_hash)
+    fuller &= CosignedHead.cosignatures < cosignatures
     moved = session.execute(
         update(CosignedHead)
-        .where(CosignedHead.id == _ROW, CosignedHead.size < size)
-        .values(size=size, root_hash=root_hash, note=note, stored_at=now)
+        .where(CosignedHead.id == _ROW, or_(newer, fuller))
+        .values(size=size, root_hash=root_hash, note=note, cosignatures=cosignatures, stored_at=now)
     )
     session.commit()
     return bool(moved.rowcount)  # type: ignore[attr-defined]

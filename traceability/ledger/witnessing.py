@@ -86,6 +86,7 @@ class Submitter:
         # Per witness (by position): (size, root) -> its cosignature line, the newest RECENT.
         self._lines: list[dict[tuple[int, bytes], str]] = [{} for _ in self._witnesses]
         self.stored_size = -1  # the newest cosigned size this process knows is stored
+        self._stored_lines = 0  # how many cosignatures this process stored at that size
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -205,22 +206,25 @@ class Submitter:
             recent[(size, root)] = line
             for old in sorted(recent)[:-RECENT]:
                 del recent[old]
-            if size <= self.stored_size:
+            if size < self.stored_size:
                 return
             lines = [found for lines in self._lines if (found := lines.get((size, root)))]
-        if len(lines) < self._policy.quorum:
-            return
+            if len(lines) < self._policy.quorum or (size == self.stored_size and len(lines) <= self._stored_lines):
+                return
         cosigned_note = note + "".join(lines)
         # What is served must verify as every verifier will check it.
         self._policy.verify(cosigned_note, self._log_key)
         with self._sessions() as session:
-            if cosigned.store(session, size, root, cosigned_note, self._clock.now()):
+            if cosigned.store(session, size, root, cosigned_note, len(lines), self._clock.now()):
                 logger.info("checkpoint of size %d cosigned by %d witnesses", size, len(lines))
-        self._learn_stored(size)
+        with self._lock:
+            if size > self.stored_size or len(lines) > self._stored_lines:
+                self.stored_size, self._stored_lines = size, len(lines)
 
     def _learn_stored(self, size: int) -> None:
         with self._lock:
-            self.stored_size = max(self.stored_size, size)
+            if size > self.stored_size:
+                self.stored_size, self._stored_lines = size, 0
 
     # -- what is recorded ----------------------------------------------------------------
 

@@ -292,6 +292,7 @@ class CosignedHead(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     note: Mapped[str] = mapped_column(Text)  # the log's signature line first, then the cosignatures
+    cosignatures: Mapped[int] = mapped_column(Integer)  # how many: a later one of the same size may add some
     stored_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 

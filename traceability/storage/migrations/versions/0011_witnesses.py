@@ -23,11 +23,12 @@ def upgrade() -> None:
         sa.Column('size', sa.BigInteger(), nullable=False),
         sa.Column('root_hash', sa.LargeBinary(length=32), nullable=False),
         sa.Column('note', sa.Text(), nullable=False),
+        sa.Column('cosignatures', sa.Integer(), nullable=False),
         sa.Column('stored_at', sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_cosigned_head')),
     )
     # The one row, so that storing is always a compare-and-set UPDATE (size -1: none yet).
-    op.bulk_insert(cosigned, [{'id': 1, 'size': -1, 'root_hash': b'', 'note': '', 'stored_at': None}])
+    op.bulk_insert(cosigned, [{'id': 1, 'size': -1, 'root_hash': b'', 'note': '', 'cosignatures': 0, 'stored_at': None}])
     op.create_table(
         'witness_status',
         sa.Column('vkey', sa.String(length=512), nullable=False),
