@@ -37,7 +37,7 @@ from .log import TransparencyLog
 logger = logging.getLogger("suyuan")
 
 PERIOD = 1.0  # seconds between rounds when nothing wakes a witness's thread
-GAP = 0.05  # at least this between one witness's rounds: a burst of appends is one round
+GAP = 0.25  # at least this between one witness's rounds: a burst of appends is one round, one write
 TIMEOUT = 5.0  # a witness that has not answered by then is recorded as failing
 STATUS_EVERY = timedelta(seconds=1)  # successes are recorded at most this often per witness
 RECENT = 8  # cosignatures kept per witness: a quorum may form from different rounds
