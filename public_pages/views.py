@@ -91,6 +91,9 @@ class Verification:
     log_key: str
     witnessed: bool = False  # the log has witnesses (protocol §8)
     cosigned_by: tuple[str, ...] = ()  # the witnesses whose quorum cosigned that checkpoint, by name
+    # What the offline check needs to demand the same quorum: the witnesses' vkeys and K.
+    witness_keys: tuple[str, ...] = ()
+    quorum: int = 0
 
 
 @dataclass(frozen=True)

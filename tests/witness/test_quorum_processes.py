@@ -54,6 +54,8 @@ def test_appends_are_cosigned_by_the_quorum_and_every_verifier_asks_for_it(tmp_p
         path.write_text(json.dumps(bundle))
         zh = client.get(f"/b/{lot}", params={"lang": "zh"}).text
         assert f"由 {NAMES[0]} 等 3 个见证方共同签署" in zh
+        # The offline command on the page demands the same quorum of the same witnesses.
+        assert "".join(f" --witness '{vkey}'" for vkey in vkeys) + " --quorum 3" in zh
         assert f"cosigned by {NAMES[0]} and 2 other witnesses" in client.get(f"/b/{lot}", params={"lang": "en"}).text
         # 4. Verifiers: a bundle with two witnesses of the three, a quorum of two, passes; a
         # witness key not among the cosigners leaves it one short.

@@ -62,6 +62,9 @@ def read_lot(session: Session, log: TransparencyLog, index: LotIndex, lot: str) 
     checkpoint = served["checkpoint"]
     witnessed = log.witnesses is not None
     unverified = Verification(False, None, 0, 0, log.origin, 0, "", checkpoint, log_key, witnessed)
+    if log.witnesses is not None:
+        keys = tuple(w.key_string() for w in log.witnesses.witnesses)
+        unverified = replace(unverified, witness_keys=keys, quorum=log.witnesses.quorum)
     document, verifier = canonical_json(served), Verifier.from_key_string(log_key)
     try:
         verified = verify_bundle(document, verifier)
