@@ -26,7 +26,7 @@ from .ledger import LedgerChecker
 from .lot_state import LotState, read_lots
 from .merkle import leaf_hash, verify_inclusion
 from .note import Verifier
-from .payloads import LotRecord
+from .payloads import LotRecord, signed_how
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class VerifiedBundle:
     chains: dict[str, list[LotRecord]]  # the lot's and each of its sources' records
     derived: list[LotRecord]  # batch records of lots made from it
     subjects: dict[str, dict]  # keyid -> who its signed key entry names (id, name, region ...)
+    how: dict[str, str]  # keyid -> how its records were signed, as its key entry says (`payloads.signed_how`)
     state: LotState
     as_of: datetime  # the newest receive time in the bundle: its checkpoint is no older
 
@@ -66,6 +67,7 @@ def verify_bundle(document: bytes, log_key: Verifier) -> VerifiedBundle:
     checker = LedgerChecker(log_key.public_key, partial=True)
     chains: dict[str, list[LotRecord]] = {}
     subjects: dict[str, dict] = {}
+    how: dict[str, str] = {}
     times: list[datetime] = []
     previous = -1
     for position, item in enumerate(bundle["entries"]):
@@ -88,6 +90,7 @@ def verify_bundle(document: bytes, log_key: Verifier) -> VerifiedBundle:
         times.append(datetime.fromisoformat(payload["time"]))
         if payload["kind"] == "key":
             subjects[payload["keyid"]] = payload["subject"]
+            how[payload["keyid"]] = signed_how(payload)
         elif payload["kind"] != "key_revoke":
             chains.setdefault(payload["lot"], []).append(LotRecord.from_record(index, record, leaf))
     # 7. The lot's chain starts at its batch record ...
@@ -106,7 +109,9 @@ def verify_bundle(document: bytes, log_key: Verifier) -> VerifiedBundle:
         derived.append(made)
     chains = {lot: records, **{source: chains[source] for source in sources}}
     state = read_lots(lot, chains, derived)
-    return VerifiedBundle(lot, checkpoint, records, len(checker.keys), chains, derived, subjects, state, max(times))
+    return VerifiedBundle(
+        lot, checkpoint, records, len(checker.keys), chains, derived, subjects, how, state, max(times)
+    )
 
 
 def _sources(lot: str, records: list[LotRecord], chains: dict[str, list[LotRecord]]) -> set[str]:
