@@ -31,3 +31,4 @@ bench: $(STAMP)  ## benchmarks; print ratios measured side by side
 	$(VENV)/bin/python -m bench.photo_ingest
 	$(VENV)/bin/python -m bench.public_page
 	$(VENV)/bin/python -m bench.monitor_incremental
+	$(VENV)/bin/python -m bench.cosign_latency

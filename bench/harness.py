@@ -59,11 +59,14 @@ class Server:
         self.process.wait(timeout=30)
 
 
-def suyuan_server(data_dir: Path, database_url: str | None = None, workers: int = 1) -> Server:
+def suyuan_server(
+    data_dir: Path, database_url: str | None = None, workers: int = 1, extra: dict[str, str] | None = None
+) -> Server:
     env = {
         "SUYUAN_DATA_DIR": str(data_dir),
         "SUYUAN_ADMIN_TOKEN": ADMIN_TOKEN,
         "SUYUAN_PUBLIC_URL": "http://bench.test",
+        **(extra or {}),
     }
     if database_url:
         env["SUYUAN_DATABASE_URL"] = database_url

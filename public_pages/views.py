@@ -90,6 +90,8 @@ class Verification:
     root_hash: str  # base64, as in the checkpoint
     checkpoint: str  # the signed note
     log_key: str
+    witnessed: bool = False  # the log has witnesses (protocol §8)
+    cosigned_by: tuple[str, ...] = ()  # the witnesses whose quorum cosigned that checkpoint, by name
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from datetime import datetime
 
 from .b64 import decode_strict
 from .checkpoint import Checkpoint, verify_checkpoint
+from .cosignature import WitnessPolicy
 from .errors import VerificationError
 from .ledger import LedgerChecker
 from .lot_state import LotState, read_lots
@@ -41,13 +42,15 @@ class VerifiedBundle:
     how: dict[str, str]  # keyid -> how its records were signed, as its key entry says (`payloads.signed_how`)
     state: LotState
     as_of: datetime  # the newest receive time in the bundle: its checkpoint is no older
+    cosigned_by: tuple[str, ...] = ()  # the witnesses whose cosignatures verified, when asked for
 
     @property
     def recalled(self) -> bool:
         return bool(self.state.recalls)
 
 
-def verify_bundle(document: bytes, log_key: Verifier) -> VerifiedBundle:
+def verify_bundle(document: bytes, log_key: Verifier, witnesses: WitnessPolicy | None = None) -> VerifiedBundle:
+    """`witnesses`: when given, the checkpoint must be cosigned by their quorum (protocol §8)."""
     # 1. The document is one JSON object in canonical form, with the four fields.
     bundle = _load(document)
     if not isinstance(bundle, dict) or set(bundle) != {"lot", "log_key", "checkpoint", "entries"}:
@@ -60,10 +63,15 @@ def verify_bundle(document: bytes, log_key: Verifier) -> VerifiedBundle:
         raise VerificationError(
             f"the bundle is for log key {bundle['log_key']!r}, not the trusted {log_key.key_string()!r}"
         )
-    # 3. The checkpoint is signed by that log.
+    # 3. The checkpoint is signed by that log, and cosigned by the quorum of witnesses asked for.
     if not isinstance(bundle["checkpoint"], str):
         raise VerificationError("checkpoint must be the signed checkpoint text")
-    checkpoint = verify_checkpoint(bundle["checkpoint"], log_key)
+    cosigned_by: tuple[str, ...] = ()
+    if witnesses is None:
+        checkpoint = verify_checkpoint(bundle["checkpoint"], log_key)
+    else:
+        cosigned = witnesses.verify(bundle["checkpoint"], log_key)
+        checkpoint, cosigned_by = cosigned.checkpoint, tuple(cosigned.witnesses)
     checker = LedgerChecker(log_key.public_key, partial=True)
     chains: dict[str, list[LotRecord]] = {}
     subjects: dict[str, dict] = {}
@@ -110,7 +118,7 @@ def verify_bundle(document: bytes, log_key: Verifier) -> VerifiedBundle:
     chains = {lot: records, **{source: chains[source] for source in sources}}
     state = read_lots(lot, chains, derived)
     return VerifiedBundle(
-        lot, checkpoint, records, len(checker.keys), chains, derived, subjects, how, state, max(times)
+        lot, checkpoint, records, len(checker.keys), chains, derived, subjects, how, state, max(times), cosigned_by
     )
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from signing.encoding import b64decode, b64encode
 from signing.errors import VerificationError
 from signing.merkle import HASH_SIZE
-from signing.note import Signer, Verifier, open_note, sign_note
+from signing.note import Note, Signer, Verifier, open_note, sign_note
 
 _MAX_TREE_SIZE = 2**64 - 1
 _DECIMAL = re.compile(r"0|[1-9][0-9]*")
@@ -75,6 +75,12 @@ def verify_checkpoint(signed_note: bytes | str, verifier: Verifier) -> Checkpoin
 
     Other signatures (witness cosignatures, say) are allowed and left unverified.
     """
+    return open_checkpoint(signed_note, verifier)[0]
+
+
+def open_checkpoint(signed_note: bytes | str, verifier: Verifier) -> tuple[Checkpoint, Note]:
+    """`verify_checkpoint`, answering the opened note too: the signatures by other
+    keys (witness cosignatures) are its `unverified_sigs`, for the caller to check."""
     # 1. The note must carry a valid signature by the log's key.
     note = open_note(signed_note, [verifier])
     # 2. Its text must be a well-formed checkpoint.
@@ -83,4 +89,4 @@ def verify_checkpoint(signed_note: bytes | str, verifier: Verifier) -> Checkpoin
     #    cannot vouch for another log's tree.
     if checkpoint.origin != verifier.name:
         raise VerificationError(f"checkpoint origin {checkpoint.origin!r} is not the key name {verifier.name!r}")
-    return checkpoint
+    return checkpoint, note

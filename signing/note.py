@@ -12,6 +12,7 @@ import re
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Self
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -66,6 +67,16 @@ def _is_hex_key_id(text: str) -> bool:
     return len(text) == 8 and all(c in string.hexdigits for c in text)
 
 
+def require_signer_name(name: str) -> None:
+    """Raise ValueError unless `name` can sign: a valid key name without control characters."""
+    if not _is_valid_name(name):
+        raise ValueError(f"invalid key name {name!r}: want non-empty UTF-8 with no spaces and no '+'")
+    # The name is written into every signature line, and a note holding a
+    # control character cannot be opened.
+    if _CONTROL.search(name):
+        raise ValueError(f"invalid key name {name!r}: it contains a control character")
+
+
 def verifier_key_string(name: str, public_key: bytes) -> str:
     """`<name>+<8 hex key ID>+<base64(0x01 || public key)>`."""
     return Verifier(name, public_key).key_string()
@@ -75,12 +86,7 @@ class Signer:
     """A named Ed25519 key that signs notes."""
 
     def __init__(self, name: str, private_key: Ed25519PrivateKey) -> None:
-        if not _is_valid_name(name):
-            raise ValueError(f"invalid key name {name!r}: want non-empty UTF-8 with no spaces and no '+'")
-        # The name is written into every signature line, and a note holding a
-        # control character cannot be opened.
-        if _CONTROL.search(name):
-            raise ValueError(f"invalid key name {name!r}: it contains a control character")
+        require_signer_name(name)
         self.name = name
         self.key_id = _key_id(name, _ed25519_key_data(raw_public_key(private_key)))
         self._private_key = private_key
@@ -133,7 +139,15 @@ class Signer:
 
 
 class Verifier:
-    """A named Ed25519 public key that verifies note signatures."""
+    """A named Ed25519 public key that verifies note signatures.
+
+    Subclasses verify other signature types over the same key (see
+    `signing.cosignature`): the type byte goes into the key ID and the vkey.
+    """
+
+    # The signed-note signature type, and how errors name it.
+    ALGORITHM = _ALG_ED25519
+    ALGORITHM_NAME = "Ed25519"
 
     def __init__(self, name: str, public_key: bytes) -> None:
         if not _is_valid_name(name):
@@ -142,8 +156,11 @@ class Verifier:
             raise ValueError(f"Ed25519 public key is {len(public_key)} bytes, want {KEY_SIZE}")
         self.name = name
         self.public_key = bytes(public_key)
-        self.key_id = _key_id(name, _ed25519_key_data(self.public_key))
+        self.key_id = _key_id(name, self._key_data())
         self._key = Ed25519PublicKey.from_public_bytes(self.public_key)
+
+    def _key_data(self) -> bytes:
+        return bytes([self.ALGORITHM]) + self.public_key
 
     def verify(self, message: bytes, sig: bytes) -> bool:
         if len(sig) != _SIGNATURE_SIZE:
@@ -155,11 +172,10 @@ class Verifier:
         return True
 
     def key_string(self) -> str:
-        key = b64encode(_ed25519_key_data(self.public_key))
-        return f"{self.name}+{self.key_id:08x}+{key}"
+        return f"{self.name}+{self.key_id:08x}+{b64encode(self._key_data())}"
 
     @classmethod
-    def from_key_string(cls, vkey: str) -> Verifier:
+    def from_key_string(cls, vkey: str) -> Self:
         """Parse `<name>+<8 hex key ID>+<base64(algorithm || key)>` (Go's NewVerifier)."""
         # 1. Three '+'-separated parts; base64 may itself contain '+'.
         parts = vkey.split("+", 2)
@@ -182,9 +198,11 @@ class Verifier:
         expected = _key_id(name, key)
         if int(hash16, 16) != expected:
             raise VerificationError(f"verifier key ID {hash16} does not match the key (want {expected:08x})")
-        # 5. Ed25519 only.
-        if key[0] != _ALG_ED25519:
-            raise VerificationError(f"verifier key algorithm 0x{key[0]:02x} is not supported (only Ed25519, 0x01)")
+        # 5. This class's signature type only.
+        if key[0] != cls.ALGORITHM:
+            raise VerificationError(
+                f"verifier key algorithm 0x{key[0]:02x} is not supported (only {cls.ALGORITHM_NAME}, 0x{cls.ALGORITHM:02x})"
+            )
         if len(key) != 1 + KEY_SIZE:
             raise VerificationError(f"Ed25519 verifier key is {len(key) - 1} bytes, want {KEY_SIZE}")
         return cls(name, key[1:])
@@ -219,6 +237,10 @@ class Signature:
     key_id: int
     base64: str
 
+    def line(self) -> str:
+        """The signature line as a note carries it: `— <name> <base64>` and a newline."""
+        return f"{_SIGNATURE_PREFIX}{self.name} {self.base64}\n"
+
 
 @dataclass
 class Note:
@@ -244,7 +266,7 @@ def sign_note(text: str, *signers: Signer) -> str:
         raise ValueError(f"a note needs 1 to {_MAX_SIGNATURES} signers, got {len(signers)}")
     message = text.encode("utf-8")
     lines = [
-        f"{_SIGNATURE_PREFIX}{signer.name} {b64encode(signer.key_id.to_bytes(4, 'big') + signer.sign(message))}\n"
+        Signature(signer.name, signer.key_id, b64encode(signer.key_id.to_bytes(4, "big") + signer.sign(message))).line()
         for signer in signers
     ]
     return text + "\n" + "".join(lines)

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import httpx
@@ -18,15 +19,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class Server:
-    """`suyuan serve` in its own process group, with `workers` processes."""
+class Command:
+    """`python -m traceability ARGS --port P` in its own process group, once it answers `ready_path`."""
 
-    def __init__(self, env: dict[str, str], workers: int, log: Path, port: int | None = None) -> None:
+    def __init__(
+        self, args: Sequence[str], env: Mapping[str, str], log: Path, ready_path: str, port: int | None = None
+    ) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        what = " ".join(["suyuan", *(a for a in args[:2] if not a.startswith("-"))])
         self._log = log.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "traceability", "serve", "--port", str(self.port), "--workers", str(workers)],
+            [sys.executable, "-m", "traceability", *args, "--port", str(self.port)],
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -35,17 +39,18 @@ class Server:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"suyuan serve exited: {log.read_text(errors='replace')}")
+                raise RuntimeError(f"{what} exited: {log.read_text(errors='replace')}")
             try:
-                if httpx.get(f"{self.url}/log/key", timeout=1).status_code == 200:
+                if httpx.get(f"{self.url}{ready_path}", timeout=1).status_code == 200:
                     return
             except httpx.HTTPError:
                 time.sleep(0.2)
-        raise RuntimeError(f"suyuan serve did not start: {log.read_text(errors='replace')}")
+        raise RuntimeError(f"{what} did not start: {log.read_text(errors='replace')}")
 
     def stop(self) -> None:
-        os.killpg(self.process.pid, 15)
-        self.process.wait(timeout=30)
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, 15)
+            self.process.wait(timeout=30)
         self._log.close()
 
     def rss_bytes(self) -> int:
@@ -59,6 +64,13 @@ class Server:
             except FileNotFoundError:
                 pass
         return total
+
+
+class Server(Command):
+    """`suyuan serve` with `workers` processes."""
+
+    def __init__(self, env: Mapping[str, str], workers: int, log: Path, port: int | None = None) -> None:
+        super().__init__(["serve", "--workers", str(workers)], env, log, "/log/key", port)
 
 
 def _children(pid: int) -> list[int]:

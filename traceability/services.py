@@ -19,6 +19,7 @@ from .clock import Clock, SystemClock
 from .ledger.log import TransparencyLog
 from .ledger.lot_index import LotIndex
 from .ledger.sequencer import Sequencer
+from .ledger.witnessing import Submitter
 from .lots.service import LotService
 from .photos.files import PhotoFiles
 from .photos.service import PhotoService, Tolerances
@@ -42,6 +43,8 @@ class Services:
     browser_sessions: BrowserSessions
     photos: PhotoService
     lots: LotService
+    # With witnesses configured: submits checkpoints to them; the web app starts and stops it.
+    submitter: Submitter | None = None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -57,7 +60,8 @@ def open_services(settings: Settings, clock: Clock | None = None) -> Services:
     migrate(engine, photo_files.root)
     signer = load_or_create_operator_signer(settings.data_dir, settings.origin)
     sessions = make_sessionmaker(engine)
-    log = TransparencyLog(signer)
+    witnesses = settings.witness_config
+    log = TransparencyLog(signer, witnesses.policy if witnesses else None)
     with sessions() as session:
         log.ensure_head(session, clock.now())
     # Appends get their own connection, so they never wait behind requests holding the pool's.
@@ -78,6 +82,9 @@ def open_services(settings: Settings, clock: Clock | None = None) -> Services:
         Tolerances(settings.photo_time_tolerance_hours, settings.photo_distance_tolerance_km),
     )
     lot_index = LotIndex()
+    submitter = Submitter(sessions, log, witnesses, clock) if witnesses else None
+    if submitter is not None:
+        sequencer.after_commit.append(submitter.wake)
     return Services(
         settings=settings,
         clock=clock,
@@ -100,4 +107,5 @@ def open_services(settings: Settings, clock: Clock | None = None) -> Services:
             settings.backdated_days,
             raw_public_key(signer.private_key),
         ),
+        submitter=submitter,
     )

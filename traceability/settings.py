@@ -6,6 +6,8 @@ refuses to start on the ones that would be unsafe there.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -13,6 +15,49 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from signing.cosignature import WitnessPolicy
+from signing.errors import VerificationError
+
+# `<vkey>@<URL>`: a key name holds no '+', and base64 no '@', so the vkey ends at the first '@' after it.
+_WITNESS = re.compile(r"(?P<vkey>[^+]+\+[0-9a-fA-F]{8}\+[A-Za-z0-9+/]+=*)@(?P<url>https?://[^\s,]+)")
+
+
+@dataclass(frozen=True)
+class WitnessConfig:
+    """The witnesses the log submits its checkpoints to: who they are (`policy`, in the
+    order given) and where each takes submissions (`urls`, the tlog-witness URL prefixes)."""
+
+    policy: WitnessPolicy
+    urls: tuple[str, ...]
+
+
+def parse_witnesses(text: str, quorum: int | None) -> WitnessConfig | None:
+    """SUYUAN_WITNESSES, `<vkey>@<submission URL prefix>` separated by commas; None when empty.
+    Raises ValueError naming the entry that is wrong and how."""
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    if not items:
+        if quorum is not None:
+            raise ValueError("SUYUAN_WITNESS_QUORUM is set but SUYUAN_WITNESSES lists no witness")
+        return None
+    vkeys, urls = [], []
+    for position, item in enumerate(items, 1):
+        match = _WITNESS.fullmatch(item)
+        if match is None:
+            raise ValueError(
+                f"SUYUAN_WITNESSES entry {position} ({item[:60]!r}) is not <witness vkey>@<http(s) URL prefix>"
+            )
+        vkeys.append(match["vkey"])
+        urls.append(match["url"].rstrip("/"))
+    if len(set(vkeys)) != len(vkeys):
+        raise ValueError("SUYUAN_WITNESSES lists a witness twice: give each witness once")
+    try:
+        policy = WitnessPolicy.of(vkeys, quorum)
+    except VerificationError as exc:
+        raise ValueError(f"SUYUAN_WITNESSES holds a key that is not a witness's cosignature key: {exc}") from None
+    except ValueError as exc:
+        raise ValueError(f"SUYUAN_WITNESS_QUORUM: {exc}") from None
+    return WitnessConfig(policy, tuple(urls))
 
 
 class Settings(BaseSettings):
@@ -38,6 +83,10 @@ class Settings(BaseSettings):
     photo_distance_tolerance_km: float = Field(default=5, gt=0)
     # Findings (protocol §5): a record dated this long before it was received is `backdated`.
     backdated_days: int = Field(default=7, ge=1)
+    # Witnesses (protocol §8): `<vkey>@<submission URL prefix>`, comma-separated; the quorum
+    # defaults to all of them.
+    witnesses: str = ""
+    witness_quorum: int | None = None
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
@@ -45,6 +94,7 @@ class Settings(BaseSettings):
         parts = urlsplit(self.public_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"SUYUAN_PUBLIC_URL must be an http(s) URL, got {self.public_url!r}")
+        parse_witnesses(self.witnesses, self.witness_quorum)  # a bad list stops the start, saying why
         if self.env == "production":
             token = self.admin_token.get_secret_value() if self.admin_token else ""
             if len(token) < 32:
@@ -52,6 +102,10 @@ class Settings(BaseSettings):
             if parts.scheme != "https":
                 raise ValueError("production needs an https SUYUAN_PUBLIC_URL (session cookies and QR links)")
         return self
+
+    @cached_property
+    def witness_config(self) -> WitnessConfig | None:
+        return parse_witnesses(self.witnesses, self.witness_quorum)
 
     @property
     def sqlalchemy_url(self) -> str:

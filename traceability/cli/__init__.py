@@ -21,6 +21,7 @@ from rich.progress import (
 )
 
 from signing.bundle import verify_bundle
+from signing.cosignature import WitnessPolicy
 from signing.errors import VerificationError
 from signing.note import Verifier
 
@@ -28,13 +29,23 @@ from .. import __version__
 from ..clock import Clock, SystemClock
 from ..settings import Settings
 from ..storage.secrets import ADMIN_TOKEN_FILE
-from .bundle_report import EXIT_CODES_HELP, Outcome, failure_json, outcome, print_report, report_json
+from .bundle_report import (
+    EXIT_CODES_HELP,
+    Outcome,
+    cosigned_line,
+    failure_json,
+    outcome,
+    print_report,
+    report_json,
+)
 from .freshness import DEFAULT_MAX_AGE, Freshness, parse_duration
+from .witness import app as witness_app
 
 if TYPE_CHECKING:
     from ..services import Services
 
 app = typer.Typer(help="Suyuan 溯源: produce traceability on a verifiable transparency log.", no_args_is_help=True)
+app.add_typer(witness_app, name="witness")
 console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
 # What `verify BUNDLE` measures a bundle's age against; tests set a fixed one.
@@ -127,6 +138,16 @@ def verify(
         ),
     ] = DEFAULT_MAX_AGE,
     as_json: Annotated[bool, typer.Option("--json", help="With BUNDLE: print the report as JSON, for scripts")] = False,
+    witness: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--witness",
+            help="A witness's verifier key (vkey) you trust; repeatable: the checkpoint must be cosigned by --quorum of them",
+        ),
+    ] = None,
+    quorum: Annotated[
+        int | None, typer.Option(help="How many of the --witness keys must cosign (default: all of them)", min=1)
+    ] = None,
 ) -> None:
     """Verify one lot's proof bundle offline and say what its records say, or audit a whole log from its public endpoints.
 
@@ -142,10 +163,11 @@ def verify(
     oldest = _max_age(max_age)
     try:
         verifier = Verifier.from_key_string(log_key)
+        witnesses = _witness_policy(witness or [], quorum)
         if bundle is not None:
-            raise typer.Exit(int(_verify_bundle(bundle, verifier, oldest, max_age, as_json)))
+            raise typer.Exit(int(_verify_bundle(bundle, verifier, witnesses, oldest, max_age, as_json)))
         if server is not None:
-            _verify_server(server, verifier, state)
+            _verify_server(server, verifier, witnesses, state)
     except VerificationError as exc:
         # The only way out for a bundle that does not verify: no state of the lot is read
         # from it, so a recall it holds cannot turn this failure into another code.
@@ -155,12 +177,33 @@ def verify(
         raise typer.Exit(int(Outcome.FAILED)) from None
 
 
-def _verify_bundle(path: Path, verifier: Verifier, max_age: timedelta, max_age_text: str, as_json: bool) -> Outcome:
+def _witness_policy(vkeys: list[str], quorum: int | None) -> WitnessPolicy | None:
+    """The witnesses given on the command line and their quorum; None when none is given."""
+    if not vkeys:
+        if quorum is not None:
+            errors.print("--quorum goes with --witness")
+            raise typer.Exit(int(Outcome.USAGE))
+        return None
+    try:
+        return WitnessPolicy.of(vkeys, quorum)
+    except ValueError as exc:  # an impossible quorum (a bad vkey is a VerificationError)
+        errors.print(f"--quorum: {exc}")
+        raise typer.Exit(int(Outcome.USAGE)) from None
+
+
+def _verify_bundle(
+    path: Path,
+    verifier: Verifier,
+    witnesses: WitnessPolicy | None,
+    max_age: timedelta,
+    max_age_text: str,
+    as_json: bool,
+) -> Outcome:
     try:
         document = path.read_bytes()
     except OSError as exc:
         raise VerificationError(f"cannot read {path}: {exc.strerror}") from None
-    verified = verify_bundle(document, verifier)
+    verified = verify_bundle(document, verifier, witnesses)
     freshness = Freshness.of(verified, clock.now(), max_age, max_age_text)
     if as_json:
         console.print_json(data=report_json(verified, freshness))
@@ -168,7 +211,7 @@ def _verify_bundle(path: Path, verifier: Verifier, max_age: timedelta, max_age_t
     return print_report(console, verified, freshness)
 
 
-def _verify_server(server: str, verifier: Verifier, state: Path | None) -> None:
+def _verify_server(server: str, verifier: Verifier, witnesses: WitnessPolicy | None, state: Path | None) -> None:
     from .monitor import audit_log
 
     with (
@@ -185,10 +228,12 @@ def _verify_server(server: str, verifier: Verifier, state: Path | None) -> None:
     ):
         task = progress.add_task("entries", total=None)
         report = audit_log(
-            client, verifier, state, lambda done, total: progress.update(task, completed=done, total=total)
+            client, verifier, state, lambda done, total: progress.update(task, completed=done, total=total), witnesses
         )
     cp = report.checkpoint
     console.print(f"[green]✓[/green] checkpoint signed by {verifier.name}: tree size {cp.size}")
+    if report.cosigned_by:
+        console.print(f"[green]✓[/green] {escape(cosigned_line(report.cosigned_by))}")
     if report.previous_size is not None:
         console.print(f"[green]✓[/green] consistent with the checkpoint seen last time (size {report.previous_size})")
     checked = f"{report.entries} new entries" if report.previous_size is not None else f"{report.entries} entries"

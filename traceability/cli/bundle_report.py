@@ -8,6 +8,7 @@ unverified bundle says is not evidence, and a recall in it must not hide the fai
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import IntEnum
 from typing import Any
 
@@ -76,6 +77,8 @@ def _integrity(console: Console, verified: VerifiedBundle) -> None:
     sources = {lot: chain for lot, chain in verified.chains.items() if lot != verified.lot}
     console.print("[bold]Integrity[/bold]")
     console.print(f"  [green]✓[/green] checkpoint signed by {escape(checkpoint.origin)} (tree size {checkpoint.size})")
+    if verified.cosigned_by:
+        console.print(f"  [green]✓[/green] {escape(cosigned_line(verified.cosigned_by))}")
     included = f"{_count(len(records), 'record')} of lot {escape(verified.lot)}"
     if sources:
         included += f", {sum(map(len, sources.values()))} of the {_count(len(sources), 'lot')} it was made from"
@@ -170,6 +173,7 @@ def report_json(verified: VerifiedBundle, freshness: Freshness) -> dict[str, Any
             "made_from": {lot: len(chain) for lot, chain in verified.chains.items() if lot != verified.lot},
             "made_into": [made.lot for made in verified.derived],
             "keys_checked": verified.keys_checked,
+            "cosigned_by": list(verified.cosigned_by),
         },
         "as_of": freshness.as_of.isoformat(),
         "age_seconds": int(freshness.age.total_seconds()),
@@ -191,6 +195,12 @@ def failure_json(problem: str) -> dict[str, Any]:
 def _signer(verified: VerifiedBundle, keyid: str) -> str:
     """Who signed with `keyid`, from the key entry the bundle verified; the keyid when it holds none."""
     return subject_name(verified.subjects.get(keyid)) or f"key {keyid[:16]}"
+
+
+def cosigned_line(witnesses: Sequence[str]) -> str:
+    """What a verifier says of the cosignatures that verified (plain text: escape it for rich)."""
+    plural = "es" if len(witnesses) != 1 else ""
+    return f"checkpoint cosigned by {len(witnesses)} witness{plural}: {', '.join(witnesses)}"
 
 
 def _count(n: int, noun: str) -> str:

@@ -23,6 +23,7 @@ from typing import NoReturn
 import httpx
 
 from signing.checkpoint import Checkpoint, verify_checkpoint
+from signing.cosignature import WitnessPolicy
 from signing.errors import VerificationError
 from signing.ledger import LedgerChecker, SignatureCheck
 from signing.merkle import RootAccumulator, leaf_hash, verify_consistency
@@ -44,6 +45,7 @@ class AuditReport:
     lots: int
     previous_size: int | None
     proofs: ProofsChecked  # the server's proofs checked against the entries
+    cosigned_by: tuple[str, ...] = ()  # the witnesses whose cosignatures verified, when asked for
 
 
 @dataclass(frozen=True)
@@ -60,10 +62,17 @@ def audit_log(
     log_key: Verifier,
     state_file: Path | None = None,
     on_progress: Callable[[int, int], None] = lambda done, total: None,
+    witnesses: WitnessPolicy | None = None,
 ) -> AuditReport:
-    # 1. The current checkpoint is signed by the trusted key for its origin.
+    # 1. The current checkpoint is signed by the trusted key for its origin (and, when
+    # witnesses are given, cosigned by their quorum: no split view without their collusion).
     signed_checkpoint = log_client.get(client, "/log/checkpoint").text
-    checkpoint = verify_checkpoint(signed_checkpoint, log_key)
+    cosigned_by: tuple[str, ...] = ()
+    if witnesses is None:
+        checkpoint = verify_checkpoint(signed_checkpoint, log_key)
+    else:
+        cosigned = witnesses.verify(signed_checkpoint, log_key)
+        checkpoint, cosigned_by = cosigned.checkpoint, tuple(cosigned.witnesses)
     # 2. It extends the checkpoint this monitor saw last time (no rewritten history).
     previous = _load_state(state_file, log_key) if state_file else None
     if previous is not None:
@@ -107,6 +116,7 @@ def audit_log(
         len(checker.lots),
         previous.checkpoint.size if previous else None,
         proofs,
+        cosigned_by,
     )
 
 

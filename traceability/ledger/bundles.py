@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from signing.canonical import canonical_json
 from signing.encoding import b64encode
 
+from . import cosigned
 from .log import TransparencyLog
 from .lot_index import LotIndex, entries
 from .records import unknown_lot
@@ -27,7 +28,11 @@ def bundle_bytes(session: Session, log: TransparencyLog, index: LotIndex, lot: s
 
 
 def bundle(session: Session, log: TransparencyLog, index: LotIndex, lot: str) -> dict[str, Any]:
-    """Each entry with its inclusion proof against the current checkpoint."""
+    """Each entry with its inclusion proof against the current checkpoint, or, with witnesses,
+    against the newest cosigned checkpoint when that holds every entry of the bundle."""
+    # Read before the head: a checkpoint is cosigned only once its entries are committed, so
+    # the cosigned size never passes the head read after it.
+    kept = cosigned.newest(session) if log.witnesses is not None else None
     head = log.head(session)
     checkpoint = log.signed_checkpoint(head)
     size = head.size
@@ -45,6 +50,9 @@ def bundle(session: Session, log: TransparencyLog, index: LotIndex, lot: str) ->
     keyids = signers | {party.keyid for party in registrars}
     keys = {i for i in index.key_entries(keyids) if i < size}
     found.update(entries(session, keys - set(found)))
+    if kept is not None and kept.size > max(found, default=-1):
+        # Everything is in the cosigned tree: prove it there, for verifiers that ask for a quorum.
+        checkpoint, size = kept.note, kept.size
     proofs = log.inclusion_proofs(session, sorted(found), size)
     return {
         "lot": lot,

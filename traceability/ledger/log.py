@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from signing.checkpoint import Checkpoint, sign_checkpoint
+from signing.cosignature import WitnessPolicy
 from signing.keys import keyid, raw_public_key
 from signing.merkle import (
     EMPTY_ROOT,
@@ -35,6 +36,7 @@ from signing.records import MAX_ENTRY_BYTES, sign_entry
 
 from ..errors import Invalid, TooLarge
 from ..storage.models import LogEntry, LogHead, LogNode
+from . import cosigned
 
 HEAD_ID = 1
 _LEVEL_SHIFT = 56
@@ -149,8 +151,11 @@ class LogConfigError(RuntimeError):
 
 
 class TransparencyLog:
-    def __init__(self, signer: Signer) -> None:
+    """`witnesses`: the witnesses whose quorum must cosign what is served (protocol §8), or None."""
+
+    def __init__(self, signer: Signer, witnesses: WitnessPolicy | None = None) -> None:
         self.signer = signer
+        self.witnesses = witnesses
         self.origin = signer.name
         self._checkpoint_lock = threading.Lock()
         self._checkpoint: tuple[int, bytes, str] | None = None
@@ -217,6 +222,14 @@ class TransparencyLog:
     def checkpoint(self, session: Session) -> str:
         """The signed checkpoint of the current tree (signed on demand, so never stale)."""
         return self.signed_checkpoint(self.head(session))
+
+    def served_checkpoint(self, session: Session) -> str | None:
+        """What `GET /log/checkpoint` serves: with witnesses, the newest checkpoint their quorum
+        cosigned (None before the first); without, the current one."""
+        if self.witnesses is None:
+            return self.checkpoint(session)
+        kept = cosigned.newest(session)
+        return kept.note if kept else None
 
     def signed_checkpoint(self, head: LogHead) -> str:
         with self._checkpoint_lock:

@@ -94,6 +94,9 @@ class Sequencer(Generic[A]):
         self._pending_lock = threading.Lock()
         # Held by the thread committing a batch; the others queue behind it.
         self._leader = threading.Lock()
+        # Called after each commit, on the committing thread: they must be quick and never raise
+        # (the witnesses' submitter only sets events here).
+        self.after_commit: list[Callable[[], None]] = []
 
     def run(
         self,
@@ -127,6 +130,8 @@ class Sequencer(Generic[A]):
                         job.error = refused
                 log.finish()
                 session.commit()
+            for listener in self.after_commit:
+                listener()
         except BaseException as failure:  # nothing of the batch was stored
             for job in batch:
                 if not isinstance(job.error, DomainError):

@@ -8,11 +8,11 @@ trusted nowhere: `copies` checks them against the hashes the records bind.
 
 from __future__ import annotations
 
-import os
-import uuid
 from pathlib import Path
 
 from signing.photos import PhotoFile
+
+from ..storage.durable import replace_file
 
 
 class PhotoFiles:
@@ -53,11 +53,4 @@ def read(path: Path) -> bytes | None:
 
 def write(path: Path, data: bytes) -> None:
     """Put `data` at `path` whole, in place of any file there."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Unique per writer: two threads may store the same new photo at the same moment.
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    with temporary.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    replace_file(path, data)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from public_pages.views import Verification
 from signing.bundle import verify_bundle
 from signing.canonical import canonical_json
+from signing.cosignature import WitnessPolicy
 from signing.encoding import b64encode
 from signing.errors import VerificationError
 from signing.lot_state import LotState, read_lots
@@ -60,9 +61,11 @@ def read_lot(session: Session, log: TransparencyLog, index: LotIndex, lot: str) 
     served = bundle(session, log, index, lot)
     log_key = log.signer.verifier_key()
     checkpoint = served["checkpoint"]
-    unverified = Verification(False, None, 0, 0, log.origin, 0, "", checkpoint, log_key)
+    witnessed = log.witnesses is not None
+    unverified = Verification(False, None, 0, 0, log.origin, 0, "", checkpoint, log_key, witnessed)
+    document, verifier = canonical_json(served), Verifier.from_key_string(log_key)
     try:
-        verified = verify_bundle(canonical_json(served), Verifier.from_key_string(log_key))
+        verified = verify_bundle(document, verifier)
     except VerificationError as exc:
         # The page says it failed and shows what the entries claim, which no one should rely on.
         chains, derived, subjects, how = _decoded(served)
@@ -75,8 +78,20 @@ def read_lot(session: Session, log: TransparencyLog, index: LotIndex, lot: str) 
         keys=verified.keys_checked,
         checkpoint_size=verified.checkpoint.size,
         root_hash=b64encode(verified.checkpoint.root_hash),
+        cosigned_by=_cosigned_by(checkpoint, verifier, log.witnesses),
     )
     return LotReading(lot, verified.state, verified.chains, verified.subjects, verified.how, verification)
+
+
+def _cosigned_by(checkpoint: str, log_key: Verifier, witnesses: WitnessPolicy | None) -> tuple[str, ...]:
+    """The witnesses whose quorum cosigned the bundle's checkpoint, as a verifier asking for
+    that quorum finds them; none when the lot's newest record is not cosigned yet."""
+    if witnesses is None:
+        return ()
+    try:
+        return tuple(witnesses.verify(checkpoint, log_key).witnesses)
+    except VerificationError:
+        return ()
 
 
 def _decoded(

@@ -294,3 +294,30 @@ class LotFact(Base):
     label: Mapped[str | None] = mapped_column(String(200))  # a spray: the product's name
     amount: Mapped[float | None] = mapped_column(Float)  # a harvest or packing, in `family`
     family: Mapped[str | None] = mapped_column(String(8))  # kg (every mass), box or piece
+
+
+class CosignedHead(Base):
+    """The newest checkpoint that reached the witnesses' quorum (protocol §8): one row, made
+    by the migration with size -1 (none yet), moved only forward by a compare-and-set, so
+    that every host on the database serves the same and an older one never replaces it."""
+
+    __tablename__ = "cosigned_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    note: Mapped[str] = mapped_column(Text)  # the log's signature line first, then the cosignatures
+    cosignatures: Mapped[int] = mapped_column(Integer)  # how many: a later one of the same size may add some
+    stored_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class WitnessStatus(Base):
+    """What the log last heard from each witness, for the regulators' pages."""
+
+    __tablename__ = "witness_status"
+
+    vkey: Mapped[str] = mapped_column(String(512), primary_key=True)
+    cosigned_size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    cosigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

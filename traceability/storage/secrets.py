@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-import uuid
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from signing.keys import generate_private_key, private_key_from_seed, raw_seed
 from signing.note import Signer
 
 from ..ids import new_token
+from .durable import create_file
 
 OPERATOR_KEY_FILE = "log-key"
 MASTER_KEY_FILE = "master-key"
@@ -33,37 +33,25 @@ class KeyFileError(RuntimeError):
 
 
 def write_secret(path: Path, text: str) -> None:
-    """Create `path` with mode 0600, whole or not at all.
-
-    Written to a private temporary file and then hard-linked into place, so a process
-    starting at the same moment either finds no file or the complete one; if it made
-    one too, the first one wins and both use it.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    try:
-        os.link(temporary, path)
-    except FileExistsError:
-        pass
-    finally:
-        temporary.unlink()
+    """Create `path` with mode 0600 unless it exists, whole or not at all (the first writer wins)."""
+    create_file(path, text.encode("utf-8"), 0o600)
 
 
 def load_or_create_operator_signer(data_dir: Path, origin: str) -> Signer:
-    path = data_dir / OPERATOR_KEY_FILE
+    return load_or_create_signer(
+        data_dir / OPERATOR_KEY_FILE, origin, "a log's origin never changes: set SUYUAN_LOG_ORIGIN to the key's origin"
+    )
+
+
+def load_or_create_signer(path: Path, name: str, if_renamed: str) -> Signer:
+    """The key named `name` kept at `path`, made at first use; `if_renamed` says what to do
+    when the file holds another name's key."""
     if not path.exists():
-        write_secret(path, Signer(origin, generate_private_key()).private_key_string() + "\n")
-    signer = Signer.from_private_key_string(path.read_text(encoding="ascii").strip())
-    if signer.name != origin:
-        raise KeyFileError(
-            f"{path} signs for origin {signer.name!r} but the configured origin is {origin!r}; "
-            "a log's origin never changes: set SUYUAN_LOG_ORIGIN to the key's origin"
-        )
+        write_secret(path, Signer(name, generate_private_key()).private_key_string() + "\n")
+    # UTF-8, as written: a key name (a witness's, say) may be 城口县市场监督管理局.
+    signer = Signer.from_private_key_string(path.read_text(encoding="utf-8").strip())
+    if signer.name != name:
+        raise KeyFileError(f"{path} is the key of {signer.name!r} but the configured name is {name!r}; {if_renamed}")
     return signer
 
 

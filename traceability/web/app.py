@@ -39,8 +39,15 @@ def create_app(services: Services) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        site.close()
+        # The witnesses' submitter runs in threads of its own, beside the appends (protocol §8).
+        if services.submitter is not None:
+            services.submitter.start()
+        try:
+            yield
+        finally:
+            if services.submitter is not None:
+                services.submitter.stop()
+            site.close()
 
     app = FastAPI(
         title="Suyuan 溯源",

@@ -11,7 +11,8 @@ from fastapi.responses import JSONResponse
 from ...accounts.actors import REGULATORS, require_role
 from ...findings.finding import CODES
 from ...reads import audit
-from ..deps import LOT_CODE, ActorDep, SessionDep, time_window
+from ...reads.witnesses import witnesses
+from ..deps import LOT_CODE, ActorDep, ServicesDep, SessionDep, time_window
 
 router = APIRouter(prefix="/api/v1/audit", tags=["regulators"])
 
@@ -37,3 +38,9 @@ def list_anomalies(
 def list_recalls(actor: ActorDep, session: SessionDep) -> JSONResponse:
     require_role(actor, REGULATORS, "read recalls")
     return JSONResponse(audit.recalls(session))
+
+
+@router.get("/witnesses", summary="The log's witnesses, what each last answered, and whether the quorum was reached")
+def list_witnesses(actor: ActorDep, session: SessionDep, services: ServicesDep) -> JSONResponse:
+    require_role(actor, REGULATORS, "read the witnesses")
+    return JSONResponse(witnesses(session, services.log, services.settings.witness_config))

@@ -23,9 +23,16 @@ Size = Annotated[int, Query(ge=1, le=2**62)]
     "/checkpoint", response_class=PlainTextResponse, summary="The latest signed checkpoint (C2SP tlog-checkpoint)"
 )
 def checkpoint(session: SessionDep, services: ServicesDep) -> PlainTextResponse:
-    return PlainTextResponse(
-        services.log.checkpoint(session), media_type="text/plain; charset=utf-8", headers={"Cache-Control": "no-cache"}
-    )
+    served = services.log.served_checkpoint(session)
+    if served is None:
+        # With witnesses, only a cosigned checkpoint is served; the first comes within seconds.
+        return PlainTextResponse(
+            "no checkpoint has been cosigned by the witnesses' quorum yet; try again in a few seconds\n",
+            503,
+            media_type="text/plain; charset=utf-8",
+            headers={"Retry-After": "2", "Cache-Control": "no-cache"},
+        )
+    return PlainTextResponse(served, media_type="text/plain; charset=utf-8", headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/key", response_class=PlainTextResponse, summary="The log's verifier key (C2SP signed-note vkey)")

@@ -28,6 +28,7 @@ from ...lots import inputs
 from ...reads import audit
 from ...reads.lot_page import concern_views
 from ...reads.reading import read_lot
+from ...reads.witnesses import witnesses
 from ...services import Services
 from .. import rendering
 from ..cookies import AUDIT_COOKIE, AUDIT_PATH, cookie_options
@@ -138,7 +139,8 @@ async def findings_page(
                 "after": found["next"],
             }
             more = urlencode({k: v for k, v in query.items() if v is not None})
-        return {"findings": found["anomalies"], "wanted": wanted, "next": more}
+        witnessing = witnesses(session, services.log, services.settings.witness_config)
+        return {"findings": found["anomalies"], "wanted": wanted, "next": more, "witnessing": witnessing}
 
     return await _signed_in_page(services, signed, chosen, "findings", values)
 

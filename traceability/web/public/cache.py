@@ -21,6 +21,12 @@ class Rendered:
     etag: bytes
     body: bytes
     gzipped: bytes
+    # With witnesses: the cosigned size that would cover a page rendered before its records
+    # were cosigned ("not yet cosigned"); it is stale once the cosigned checkpoint gets there.
+    awaiting: int | None = None
+
+    def current(self, cosigned_size: int) -> bool:
+        return self.awaiting is None or cosigned_size < self.awaiting
 
 
 class PageCache:
@@ -35,10 +41,10 @@ class PageCache:
         page = self._pages.get(key)
         return page if page is not None and page.version == version else None
 
-    def put(self, key: tuple, version: tuple, body: bytes) -> Rendered:
-        digest = hashlib.sha256(repr((key, version)).encode()).hexdigest()[:32]
+    def put(self, key: tuple, version: tuple, body: bytes, awaiting: int | None = None) -> Rendered:
+        digest = hashlib.sha256(repr((key, version, awaiting is None)).encode()).hexdigest()[:32]
         # Weak: a page rendered elsewhere may name a later checkpoint, but it says the same.
-        page = Rendered(version, f'W/"{digest}"'.encode(), body, gzip.compress(body, 6, mtime=0))
+        page = Rendered(version, f'W/"{digest}"'.encode(), body, gzip.compress(body, 6, mtime=0), awaiting)
         with self._lock:
             self._pages[key] = page
             self._pages.move_to_end(key)

@@ -96,6 +96,12 @@ class PublicSite:
         tips: Tips = await self.tips((lot,)) if LOT_PATTERN.fullmatch(lot) else {}
         return lot_url(self.services.settings.public_url, lot, tips[lot][1]) if lot in tips else None
 
+    def cosigned_size(self) -> int:
+        """The newest cosigned size this process knows (its submitter reads it every second):
+        an attribute read, cheap on every scan."""
+        submitter = self.services.submitter
+        return submitter.stored_size if submitter is not None else -1
+
     def close(self) -> None:
         self.tips.close()
 
@@ -166,8 +172,8 @@ class PublicPages:
         version = (BUILD, *((name, tips[name][0]) for name in lineage if name in tips))
         key = (lot, lang, explicit)
         page = pages.get(key, version)
-        if page is None:
-            page = pages.put(key, version, await run_in_threadpool(_render, site.services, lot, lang, explicit))
+        if page is None or not page.current(site.cosigned_size()):
+            page = pages.put(key, version, *await run_in_threadpool(_render, site.services, lot, lang, explicit))
         return page
 
 
@@ -201,10 +207,13 @@ def _lineage(services: Services, lot: str) -> tuple[str, ...]:
     return (lot, *index.ancestors(lot))
 
 
-def _render(services: Services, lot: str, lang: str, explicit: bool) -> bytes:
+def _render(services: Services, lot: str, lang: str, explicit: bool) -> tuple[bytes, int | None]:
+    """The page, and the cosigned size it awaits when its checkpoint is not cosigned yet."""
     with services.sessions() as session:
         view = lot_view(session, services.log, services.lot_index, services.settings.public_url, lot)
-    return render_lot(view, lang, explicit_lang=explicit)
+    v = view.verification
+    awaiting = v.checkpoint_size if v.witnessed and not v.cosigned_by else None
+    return render_lot(view, lang, explicit_lang=explicit), awaiting
 
 
 def _gtin(text: str) -> str | None:
