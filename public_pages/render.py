@@ -30,6 +30,8 @@ from .words import (
     PHOTO_FLAGS,
     PHOTO_SUMMARIES,
     PLEDGE,
+    SIGNED_HOW,
+    SIGNED_LINES,
     STEP_TITLES,
     UNITS,
 )
@@ -138,6 +140,8 @@ def environment(lang: str, templates: Sequence[Path] = (), catalogs: Sequence[Pa
         ),
         pledge=PLEDGE,
         finding=finding,
+        signed_line=lambda step: gettext(SIGNED_LINES[step.how]) % {"who": step.signer, "index": step.record.index},
+        signed_how=lambda how: gettext(SIGNED_HOW[how]) if how in SIGNED_HOW else "",
     )
     return env
 

@@ -43,6 +43,7 @@ class Step:
     photos: tuple[PhotoView, ...] = ()  # the photos it cites, with what they raised
     signer: str = ""  # the name behind the signing key
     correction: Correction | None = None
+    how: str = ""  # how it was signed: phone, own_key or platform (`signing.payloads.signed_how`)
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,20 @@ CONCERN_LINES = {
     ),
     "recalled": N_("Recalled on %(date)s by %(by)s: %(reason)s"),
 }
+# How a record was signed, as its signer's key entry says (`signing.payloads.signed_how`, protocol
+# §9): the line under each record of a lot's timeline ("": a key entry the page could not read) ...
+SIGNED_LINES = {
+    "phone": N_("Signed by %(who)s on their own phone · log entry %(index)d"),
+    "own_key": N_("Signed by %(who)s with their own key · log entry %(index)d"),
+    "platform": N_("Signed by the platform on behalf of %(who)s · log entry %(index)d"),
+    "": N_("Signed by %(who)s · log entry %(index)d"),
+}
+# ... and a few words beside each record in the grower's own list.
+SIGNED_HOW = {
+    "phone": N_("signed on your own phone"),
+    "own_key": N_("signed with your own key"),
+    "platform": N_("signed by the platform for you"),
+}
 # The bases of a 承诺达标合格证 (农业农村部令2025年第4号), as its record names them.
 CERTIFICATE_BASES = {
     "自控自检": N_("Own quality control and testing"),

@@ -27,7 +27,7 @@ from .ledger import LedgerChecker
 from .lot_state import LotState, read_lots
 from .merkle import leaf_hash, verify_inclusion
 from .note import Verifier
-from .payloads import LotRecord
+from .payloads import LotRecord, signed_how
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ class VerifiedBundle:
     chains: dict[str, list[LotRecord]]  # the lot's and each of its sources' records
     derived: list[LotRecord]  # batch records of lots made from it
     subjects: dict[str, dict]  # keyid -> who its signed key entry names (id, name, region ...)
+    how: dict[str, str]  # keyid -> how its records were signed, as its key entry says (`payloads.signed_how`)
     state: LotState
     as_of: datetime  # the newest receive time in the bundle: its checkpoint is no older
     cosigned_by: tuple[str, ...] = ()  # the witnesses whose cosignatures verified, when asked for
@@ -74,6 +75,7 @@ def verify_bundle(document: bytes, log_key: Verifier, witnesses: WitnessPolicy |
     checker = LedgerChecker(log_key.public_key, partial=True)
     chains: dict[str, list[LotRecord]] = {}
     subjects: dict[str, dict] = {}
+    how: dict[str, str] = {}
     times: list[datetime] = []
     previous = -1
     for position, item in enumerate(bundle["entries"]):
@@ -96,6 +98,7 @@ def verify_bundle(document: bytes, log_key: Verifier, witnesses: WitnessPolicy |
         times.append(datetime.fromisoformat(payload["time"]))
         if payload["kind"] == "key":
             subjects[payload["keyid"]] = payload["subject"]
+            how[payload["keyid"]] = signed_how(payload)
         elif payload["kind"] != "key_revoke":
             chains.setdefault(payload["lot"], []).append(LotRecord.from_record(index, record, leaf))
     # 7. The lot's chain starts at its batch record ...
@@ -115,7 +118,7 @@ def verify_bundle(document: bytes, log_key: Verifier, witnesses: WitnessPolicy |
     chains = {lot: records, **{source: chains[source] for source in sources}}
     state = read_lots(lot, chains, derived)
     return VerifiedBundle(
-        lot, checkpoint, records, len(checker.keys), chains, derived, subjects, state, max(times), cosigned_by
+        lot, checkpoint, records, len(checker.keys), chains, derived, subjects, how, state, max(times), cosigned_by
     )
 
 

@@ -16,6 +16,7 @@ from .b64 import decode_strict
 from .errors import VerificationError
 from .keys import keyid as keyid_of
 from .merkle import leaf_hash
+from .payloads import CUSTODIAL, CUSTODIES, DEVICE, HOLDERS
 from .photos import PHOTO_COPIES
 from .records import canonical_message, decode_entry, verify_record_signatures
 
@@ -49,13 +50,14 @@ SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 _COMMON = {"v", "kind", "time"}
 _FIELDS = {
-    "key": _COMMON | {"keyid", "public_key", "role", "subject"},
+    "key": _COMMON | {"keyid", "public_key", "role", "subject", "custody", "holder"},
     "key_revoke": _COMMON | {"keyid", "reason"},
     "batch": _COMMON | {"lot", "seq", "prev", "product", "variety", "plot", "grower", "inputs", "gtin"},
     "event": _COMMON | {"lot", "seq", "prev", "type", "occurred_at", "data", "evidence"},
 }
 _REQUIRED = {
-    "key": _FIELDS["key"],
+    # A key entry written before custody was recorded (protocol §9) is custodial.
+    "key": _COMMON | {"keyid", "public_key", "role", "subject"},
     "key_revoke": _FIELDS["key_revoke"],
     "batch": _COMMON | {"lot", "seq", "prev", "product", "grower", "inputs"},
     "event": _FIELDS["event"],
@@ -70,6 +72,8 @@ class RegisteredKey:
     subject_id: str
     index: int
     revoked_index: int | None = None
+    custody: str = CUSTODIAL
+    holder: str | None = None
 
 
 @dataclass
@@ -111,12 +115,22 @@ class LedgerChecker:
         self.partial = partial
         self.keys: dict[str, RegisteredKey] = {}
         self.lots: dict[str, LotTip] = {}
+        # subject id -> its first key, whose custody the subject keeps (see `_check_key`)
+        self.first_keys: dict[str, RegisteredKey] = {}
 
     def state(self) -> dict:
         """What the checker knows, as JSON: a monitor keeps it to check only new entries next time."""
         return {
             "keys": {
-                k.keyid: [base64.b64encode(k.public_key).decode(), k.role, k.subject_id, k.index, k.revoked_index]
+                k.keyid: [
+                    base64.b64encode(k.public_key).decode(),
+                    k.role,
+                    k.subject_id,
+                    k.index,
+                    k.revoked_index,
+                    k.custody,
+                    k.holder,
+                ]
                 for k in self.keys.values()
             },
             "lots": {
@@ -129,12 +143,15 @@ class LedgerChecker:
     def from_state(cls, operator_public_key: bytes, state: dict) -> LedgerChecker:
         checker = cls(operator_public_key)
         try:
-            for keyid, (public_key, role, subject_id, index, revoked) in state["keys"].items():
+            for keyid, (public_key, role, subject_id, index, revoked, *held) in state["keys"].items():
                 key = decode_strict(public_key, f"key {keyid}")
                 _require(keyid_of(key) == keyid and role in ROLES, f"key {keyid} is not a registered key")
                 _require(isinstance(subject_id, str) and isinstance(index, int), f"key {keyid} is malformed")
                 _require(revoked is None or isinstance(revoked, int), f"key {keyid} is malformed")
-                checker.keys[keyid] = RegisteredKey(keyid, key, role, subject_id, index, revoked)
+                # A state saved before custody was recorded knew only custodial keys.
+                custody, holder = held or (CUSTODIAL, None)
+                _require(custody in CUSTODIES and holder in (None, *HOLDERS), f"key {keyid} is malformed")
+                checker._register(RegisteredKey(keyid, key, role, subject_id, index, revoked, custody, holder))
             for lot, (owner, seq, leaf, *rest) in state["lots"].items():
                 _require(isinstance(owner, str) and isinstance(seq, int), f"lot {lot} is malformed")
                 # A state saved before corrections existed has no regulators' records to name.
@@ -180,7 +197,7 @@ class LedgerChecker:
             raise VerificationError(f"{kind} record lacks {', '.join(sorted(missing))}")
         if extra := fields - _FIELDS[kind]:
             raise VerificationError(f"{kind} record has unknown fields {', '.join(sorted(extra))}")
-        _require(_is_time(payload["time"], UTC_TIME), "time is not an RFC 3339 UTC date and time")
+        _require(is_time(payload["time"], UTC_TIME), "time is not an RFC 3339 UTC date and time")
         # 3. Signed by a key allowed to sign this kind, registered earlier and not revoked.
         if kind in ("key", "key_revoke"):
             _require(
@@ -217,7 +234,29 @@ class LedgerChecker:
         _require(isinstance(subject, dict) and isinstance(subject.get("id"), str), "subject has no id")
         _require(payload["keyid"] not in self.keys, f"key {payload['keyid']} is registered twice")
         _require(payload["keyid"] != self.operator_keyid, "the operator key cannot be registered as a member key")
-        self.keys[payload["keyid"]] = RegisteredKey(payload["keyid"], public_key, payload["role"], subject["id"], index)
+        custody, holder = payload.get("custody", CUSTODIAL), payload.get("holder")
+        _require(custody in CUSTODIES, f"unknown custody {custody!r}: a key is custodial or held on a device")
+        _require(
+            holder is None or (custody == DEVICE and holder in HOLDERS),
+            f"holder {holder!r}: only a device key names what holds it ({' or '.join(HOLDERS)})",
+        )
+        # Protocol §9: the operator must not be able to sign in the name of a member who holds
+        # their own keys, so a subject registered with a device key never gets a custodial one.
+        first = self.first_keys.get(subject["id"])
+        _require(
+            first is None or first.custody == CUSTODIAL or custody == DEVICE,
+            f"{subject['id']} holds its own keys (since entry {first.index if first else 0}): "
+            "the operator cannot register a key it holds for them",
+        )
+        self._register(
+            RegisteredKey(payload["keyid"], public_key, payload["role"], subject["id"], index, None, custody, holder)
+        )
+
+    def _register(self, key: RegisteredKey) -> None:
+        self.keys[key.keyid] = key
+        first = self.first_keys.get(key.subject_id)
+        if first is None or key.index < first.index:
+            self.first_keys[key.subject_id] = key
 
     def _check_key_revoke(self, index: int, payload: dict, _author: None) -> None:
         registered = _found(self.keys.get(payload["keyid"]), f"revokes {payload['keyid']}, which is not registered")
@@ -266,7 +305,7 @@ class LedgerChecker:
                 f"{author.subject_id} signed a {event_type} on lot {lot}, which belongs to {tip.owner}",
             )
         _require(
-            _is_time(payload["occurred_at"], OFFSET_TIME),
+            is_time(payload["occurred_at"], OFFSET_TIME),
             "occurred_at is not an RFC 3339 date and time with an offset",
         )
         _require(isinstance(payload["data"], dict), "data is not an object")
@@ -308,7 +347,7 @@ def _check_correction(data: dict, seq: int) -> None:
             "a correction's replacement holds occurred_at, data or both",
         )
         if "occurred_at" in replacement:
-            _require(_is_time(replacement["occurred_at"], OFFSET_TIME), "the replacement occurred_at is not a time")
+            _require(is_time(replacement["occurred_at"], OFFSET_TIME), "the replacement occurred_at is not a time")
         if "data" in replacement:
             _require(isinstance(replacement["data"], dict), "the replacement data is not an object")
 
@@ -328,7 +367,7 @@ def _check_certificate(data: dict) -> None:
     _require(data.get("contact") is None or isinstance(data["contact"], str), "a certificate's contact is text")
 
 
-def _is_time(value: object, form: re.Pattern[str]) -> bool:
+def is_time(value: object, form: re.Pattern[str]) -> bool:
     """Written in `form`, and a day and time that exist (not February 30th, not 25:00)."""
     if not isinstance(value, str) or not form.fullmatch(value):
         return False

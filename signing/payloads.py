@@ -24,14 +24,47 @@ def utc_time(moment: datetime) -> str:
     return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def key_payload(now: datetime, keyid: str, public_key: bytes, role: str, subject: Mapping[str, Any]) -> dict[str, Any]:
-    """The operator registers a member's key: `subject` holds its id, display name, region."""
-    return _common("key", now) | {
+# Who holds a member key's private half (protocol §9): the server, sealed, or the member.
+CUSTODIAL, DEVICE = "custodial", "device"
+CUSTODIES = (CUSTODIAL, DEVICE)
+# What holds a device key: the grower app on a phone (WebCrypto, not extractable), or the
+# member's own software (an API client).
+PHONE, CLIENT = "phone", "client"
+HOLDERS = (PHONE, CLIENT)
+# How a record was signed, as pages say it, from its signer's key entry.
+ON_PHONE, OWN_KEY, BY_PLATFORM = "phone", "own_key", "platform"
+
+
+def key_payload(
+    now: datetime,
+    keyid: str,
+    public_key: bytes,
+    role: str,
+    subject: Mapping[str, Any],
+    custody: str = CUSTODIAL,
+    holder: str | None = None,
+) -> dict[str, Any]:
+    """The operator registers a member's key: `subject` holds its id, display name, region;
+    `custody` says whether the server holds the private half, `holder` what holds a device key."""
+    payload = _common("key", now) | {
         "keyid": keyid,
         "public_key": b64encode(public_key),
         "role": role,
         "subject": dict(subject),
+        "custody": custody,
     }
+    if holder is not None:
+        payload["holder"] = holder
+    return payload
+
+
+def signed_how(key: Mapping[str, Any]) -> str:
+    """How the records of a key were signed, from its `key` entry's payload: on the member's
+    phone, with a key of the member's own, or by the platform. A key entry written before
+    custody was recorded is custodial: the server held every key then."""
+    if key.get("custody", CUSTODIAL) == CUSTODIAL:
+        return BY_PLATFORM
+    return ON_PHONE if key.get("holder") == PHONE else OWN_KEY
 
 
 def display_name(name: str, agency: str | None) -> str:

@@ -7,14 +7,18 @@ A refused request has stored nothing: services raise these before they write.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DomainError(Exception):
-    """`code` is a stable machine word (`unknown_lot`), `message` the advice for a person."""
+    """`code` is a stable machine word (`unknown_lot`), `message` the advice for a person, and
+    `details` what a program needs to act on it (a lot's current tip, for a client to re-sign)."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, **details: Any) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.details = details
 
 
 class NotSignedIn(DomainError):

@@ -8,8 +8,10 @@ import re
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
 
+from signing.encoding import b64decode
+from signing.keys import KEY_SIZE
 from signing.ledger import LOT_PATTERN
 
 from .ids import gs1_check_digit
@@ -66,6 +68,18 @@ def _lot(value: str) -> str:
     return value
 
 
+def _public_key(value: object) -> bytes:
+    if not isinstance(value, str):
+        raise ValueError("must be base64 text of the raw public key")
+    try:
+        raw = b64decode(value)
+    except ValueError as exc:
+        raise ValueError(f"must be base64 of the raw public key ({exc})") from None
+    if len(raw) != KEY_SIZE:
+        raise ValueError(f"must be the {KEY_SIZE} raw bytes of an Ed25519 public key, in base64; it is {len(raw)}")
+    return raw
+
+
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
@@ -84,6 +98,10 @@ LotCode = Annotated[str, AfterValidator(_lot)]
 GTIN = Annotated[str, AfterValidator(gtin14)]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9 \-]{5,20}$")]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+# Sent as base64 text, held as the 32 raw bytes.
+PublicKey = Annotated[
+    bytes, BeforeValidator(_public_key), WithJsonSchema({"type": "string", "contentEncoding": "base64"})
+]
 
 
 class In(BaseModel):

@@ -9,7 +9,10 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from signing.keys import raw_public_key
+
 from .accounts.actors import Actor, ActorCache, Authenticator, still_valid
+from .accounts.keys import Keys
 from .accounts.service import AccountService
 from .accounts.sessions import BrowserSessions
 from .clock import Clock, SystemClock
@@ -69,7 +72,8 @@ def open_services(settings: Settings, clock: Clock | None = None) -> Services:
     master = settings.master_key.get_secret_value() if settings.master_key else None
     actors = ActorCache()
     admin = admin_token(settings.data_dir, settings.admin_token.get_secret_value() if settings.admin_token else None)
-    accounts = AccountService(sequencer, Sealer.load_or_create(settings.data_dir, master), signer.private_key, clock)
+    keys = Keys(Sealer.load_or_create(settings.data_dir, master), signer.private_key)
+    accounts = AccountService(sessions, sequencer, keys, clock)
     photos = PhotoService(
         sessions,
         sequencer,
@@ -92,8 +96,16 @@ def open_services(settings: Settings, clock: Clock | None = None) -> Services:
         sequencer=sequencer,
         authenticator=Authenticator(sessions, admin, clock, actors),
         accounts=accounts,
-        browser_sessions=BrowserSessions(sessions, clock, actors, settings.public_url),
+        browser_sessions=BrowserSessions(sessions, sequencer, keys, clock, actors, settings.public_url),
         photos=photos,
-        lots=LotService(sequencer, accounts.signing_key, photos, clock, settings.backdated_days),
+        lots=LotService(
+            sessions,
+            sequencer,
+            accounts.signing_key,
+            photos,
+            clock,
+            settings.backdated_days,
+            raw_public_key(signer.private_key),
+        ),
         submitter=submitter,
     )

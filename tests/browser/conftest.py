@@ -119,8 +119,9 @@ def lighthouse(chromium_executable: str) -> Callable[..., LighthouseResult]:
 
 
 class Live:
-    def __init__(self, server: Server, farm: Farm, orchard: Orchard) -> None:
+    def __init__(self, server: Server, farm: Farm, orchard: Orchard, data: Path) -> None:
         self.server, self.farm, self.orchard = server, farm, orchard
+        self.data = data  # the server's SUYUAN_DATA_DIR: its SQLite database is data / "suyuan.db"
 
     def url(self, path: str) -> str:
         return self.server.url + path
@@ -141,7 +142,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     try:
         with httpx.Client(base_url=server.url, timeout=30) as client:
             farm = Farm(client, ADMIN_TOKEN)
-            yield Live(server, farm, grow(farm))
+            yield Live(server, farm, grow(farm), data / "data")
     finally:
         server.stop()
 

@@ -74,14 +74,15 @@ def test_private_keys_and_tokens_never_sit_in_the_database_in_the_clear(farm, se
 
 
 def test_a_different_master_key_cannot_open_custodial_keys(farm, services, tmp_path):
-    from traceability.storage.models import Identity
+    from traceability.storage.models import MemberKey
     from traceability.storage.secrets import Sealer
 
     grower = farm.grower()
     with services.sessions() as session:
-        identity = session.get(Identity, grower.id)
+        key = session.get_one(MemberKey, grower.keyid)
+        assert key.private_key_sealed is not None and key.custody == "custodial"
         with pytest.raises(KeyFileError, match="master key"):
-            Sealer(b"\x01" * 32).unseal(identity.private_key_sealed, identity.keyid)
+            Sealer(b"\x01" * 32).unseal(key.private_key_sealed, key.keyid)
 
 
 def test_the_origin_of_a_log_never_changes(services, clock):
@@ -120,3 +121,53 @@ def test_production_refuses_unsafe_settings(overrides, complaint, tmp_path):
     with pytest.raises(ValidationError, match=complaint):
         Settings(env="production", data_dir=tmp_path, **overrides)
     Settings(env="production", data_dir=tmp_path, admin_token="x" * 40, public_url="https://trace.example.cn")
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"])
+def test_migration_0010_moves_every_key_into_member_keys_and_back(database, request, tmp_path):
+    """Identities made before keys held by the grower keep their custodial key, their tokens and
+    their lots; a grower's sealed key still opens and signs."""
+    from alembic import command
+
+    from traceability.storage.database import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'm.db'}" if database == "sqlite" else request.getfixturevalue("empty_postgres")
+    engine = make_engine(url)
+    config = alembic_config(engine)
+    command.upgrade(config, "0009")
+    now = "2026-09-20 02:00:00+00:00"
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO identities (id, role, name, region, keyid, public_key, private_key_sealed, key_index, "
+                "registered_by, created_at) VALUES ('g-1', 'grower', '王', '洛川', :keyid, :public, :sealed, 0, "
+                "'admin', :now)"
+            ),
+            {"keyid": "ab" * 32, "public": b"\x01" * 32, "sealed": b"sealed", "now": now},
+        )
+        connection.execute(
+            text("INSERT INTO tokens (token_hash, identity_id, created_at, kind) VALUES (:hash, 'g-1', :now, 'api')"),
+            {"hash": b"\x02" * 32, "now": now},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO plots (id, owner_id, name, lat, lon, created_at) VALUES ('p-1', 'g-1', '后山', 35, 109, :now)"
+            ),
+            {"now": now},
+        )
+    command.upgrade(config, "head")
+    with engine.connect() as connection:
+        moved = connection.execute(
+            text("SELECT identity_id, custody, holder, private_key_sealed, key_index FROM member_keys")
+        ).one()
+        assert tuple(moved[:3]) == ("g-1", "custodial", None) and bytes(moved[3]) == b"sealed" and moved[4] == 0
+        assert "keyid" not in {c["name"] for c in inspect(connection).get_columns("identities")}
+        assert connection.execute(text("SELECT identity_id FROM tokens")).scalar() == "g-1"
+        assert connection.execute(text("SELECT owner_id FROM plots")).scalar() == "g-1"
+        if database == "sqlite":
+            assert connection.execute(text("PRAGMA foreign_key_check")).all() == []
+    command.downgrade(config, "0009")
+    with engine.connect() as connection:
+        back = connection.execute(text("SELECT keyid, private_key_sealed, key_index FROM identities")).one()
+        assert back[0] == "ab" * 32 and bytes(back[1]) == b"sealed" and back[2] == 0
+    engine.dispose()

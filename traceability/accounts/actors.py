@@ -16,10 +16,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from signing.payloads import CUSTODIAL
+
 from ..clock import Clock
 from ..errors import Forbidden, NotSignedIn
 from ..ids import new_token
-from ..storage.models import Identity, Token
+from ..storage.models import Identity, MemberKey, Token
 
 ALL_KINDS = ("api", "session", "login")
 # Who may do what, beyond the record rules' own (`signing.ledger.LOT_OWNER_ROLES`).
@@ -30,7 +32,8 @@ REGULATORS = frozenset({"regulator"})
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is asking: `admin` (the bootstrap token) or a registered identity and its key."""
+    """Who is asking: `admin` (the bootstrap token) or a registered identity, with the custodial
+    key that signs for it (none when the member holds all their keys: protocol §9)."""
 
     id: str
     role: str
@@ -153,13 +156,18 @@ _ACTOR_BY_TOKEN = (
     select(
         Identity.id,
         Identity.role,
-        Identity.keyid,
-        Identity.private_key_sealed,
+        MemberKey.keyid,
+        MemberKey.private_key_sealed,
         Identity.revoked_index,
         Token.revoked_at,
         Token.expires_at,
     )
     .join(Token, Token.identity_id == Identity.id)
+    # The custodial key that signs for the member, if the server holds one (protocol §9).
+    .outerjoin(
+        MemberKey,
+        (MemberKey.identity_id == Identity.id) & (MemberKey.custody == CUSTODIAL) & MemberKey.revoked_index.is_(None),
+    )
     # A sign-in card's code only starts a session (`sessions.redeem_login`); it is no credential.
     .where(Token.token_hash == bindparam("digest"), Token.kind.in_(("api", "session")))
 )

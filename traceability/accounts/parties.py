@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..storage.models import Identity
+from ..storage.models import Identity, MemberKey
 
 
 @dataclass(frozen=True)
@@ -28,8 +28,12 @@ class Party:
 
 def by_keyid(session: Session, keyids: Iterable[str]) -> dict[str, Party]:
     """The party behind each key that one of them registered (a key the log does not know is left out)."""
-    rows = session.execute(select(Identity).where(Identity.keyid.in_(set(keyids)))).scalars()
-    return {identity.keyid: of(identity) for identity in rows}
+    rows = session.execute(
+        select(MemberKey.keyid, Identity)
+        .join(Identity, Identity.id == MemberKey.identity_id)
+        .where(MemberKey.keyid.in_(set(keyids)))
+    )
+    return {kid: of(identity) for kid, identity in rows}
 
 
 def display_names(session: Session, keyids: Iterable[str]) -> dict[str, str]:

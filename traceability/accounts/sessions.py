@@ -5,7 +5,7 @@ derived from the session's secret, which a page of another site cannot read.
 
 A grower signs in without typing: the QR code on a printed sign-in card holds a one-time
 login link (a token of kind "login"); redeeming it starts a session on that phone. A new
-card ends the old card and every session it started.
+card ends the old card, every session it started, and the keys those phones registered.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,8 +23,11 @@ from signing.payloads import utc_time
 
 from ..clock import Clock
 from ..errors import Conflict, Forbidden, NotFound
+from ..ledger.log import Appender
+from ..ledger.sequencer import Sequencer
 from ..storage.models import Identity, Token
 from .actors import Actor, ActorCache, issue_token, revoke_tokens, token_hash
+from .keys import Keys
 
 # A regulator's working day.
 LIFETIME = timedelta(hours=12)
@@ -42,8 +46,18 @@ class Card:
 
 
 class BrowserSessions:
-    def __init__(self, sessions: sessionmaker[Session], clock: Clock, cache: ActorCache, public_url: str) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        sequencer: Sequencer[Actor],
+        keys: Keys,
+        clock: Clock,
+        cache: ActorCache,
+        public_url: str,
+    ) -> None:
         self._sessions = sessions
+        self._sequencer = sequencer
+        self._keys = keys
         self._clock = clock
         self._cache = cache
         self._public_url = public_url
@@ -55,10 +69,12 @@ class BrowserSessions:
         return token
 
     def issue_login_link(self, actor: Actor, grower_id: str) -> dict[str, str]:
-        """A new sign-in card for a grower: the old card and every session it started end now."""
-        now = self._clock.now()
-        with self._sessions() as session:
-            grower = session.get(Identity, grower_id)
+        """A new sign-in card for a grower: the old card, every session it started and the keys
+        of the phones they signed in (protocol §9) end now."""
+
+        def work(session: Session, log: Appender) -> dict[str, Any]:
+            now = log.now
+            grower = session.get(Identity, grower_id, populate_existing=True)
             if grower is None or grower.role != "grower":
                 raise NotFound("not_found", f"there is no grower {grower_id}")
             if actor.role != "admin" and not (actor.role == "cooperative" and grower.registered_by == actor.id):
@@ -69,14 +85,17 @@ class BrowserSessions:
             if grower.revoked_index is not None:
                 raise Conflict("revoked", "this grower's key was revoked; register the grower again")
             revoke_tokens(session, grower_id, now, ("login", "session"))
+            self._keys.revoke_phones(session, log, grower_id, "a new sign-in card replaced the one this phone used")
             code = issue_token(session, grower_id, now, "login", LOGIN_LINK_LIFETIME)
-            session.commit()
+            return {
+                "url": f"{self._public_url}/grower/login/{code}",
+                "card": f"{self._public_url}/grower/card/{code}",
+                "expires_at": utc_time(now + LOGIN_LINK_LIFETIME),
+            }
+
+        card = self._sequencer.run(actor, None, work).body
         self._cache.clear()  # the sessions just ended may be cached
-        return {
-            "url": f"{self._public_url}/grower/login/{code}",
-            "card": f"{self._public_url}/grower/card/{code}",
-            "expires_at": utc_time(now + LOGIN_LINK_LIFETIME),
-        }
+        return card
 
     def login_card(self, code: str) -> Card | None:
         """Whose card this is and until when it works, while it can still be used."""

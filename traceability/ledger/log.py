@@ -32,7 +32,7 @@ from signing.merkle import (
     node_hash,
 )
 from signing.note import Signer
-from signing.records import sign_entry
+from signing.records import MAX_ENTRY_BYTES, sign_entry
 
 from ..errors import Invalid, TooLarge
 from ..storage.models import LogEntry, LogHead, LogNode
@@ -92,7 +92,19 @@ class Appender:
             entry = sign_entry(payload, key)
         except ValueError as exc:
             raise TooLarge("record_too_large", f"{exc}: shorten the notes or split the record in two") from None
-        index = self._accumulator.size
+        return self.add(entry, payload, keyid(key))
+
+    def add(self, entry: bytes, payload: dict[str, Any], signer: str) -> Appended:
+        """Add a record signed elsewhere (protocol §9), byte for byte, at the next index:
+        `entry` is its canonical JSON, `payload` the payload it holds, `signer` its author's keyid.
+
+        The caller has checked the record; this refuses only one too large for the log.
+        """
+        if len(entry) > MAX_ENTRY_BYTES:
+            raise TooLarge(
+                "record_too_large", f"the record is {len(entry)} bytes, over the log's {MAX_ENTRY_BYTES}-byte limit"
+            )
+        index = self.size
         leaf = leaf_hash(entry)
         self._entries.append(
             {
@@ -104,12 +116,17 @@ class Appender:
                 "lot": payload.get("lot"),
                 "seq": payload.get("seq"),
                 "event_type": payload.get("type"),
-                "signer_keyid": keyid(key),
+                "signer_keyid": signer,
                 "created_at": self.now,
             }
         )
         self._nodes.extend({"pos": node_pos(level, i), "hash": h} for level, i, h in self._accumulator.append(leaf))
         return Appended(index=index, leaf_hash=leaf)
+
+    @property
+    def size(self) -> int:
+        """The index the next append gets."""
+        return self._accumulator.size
 
     def finish(self) -> None:
         if not self._entries:

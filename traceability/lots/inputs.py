@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
-from pydantic import Field, TypeAdapter
+from pydantic import Field, TypeAdapter, ValidationError
 
 from signing.units import UnitCode, WaterUnitCode
 
+from ..errors import Invalid
 from ..fields import GTIN, Area, In, Latitude, Longitude, LotCode, Name, Note, Quantity, Sha256, Time
 
 
@@ -213,3 +214,49 @@ def event(body: object) -> EventIn:
 
 
 _EVENTS: TypeAdapter[EventIn] = TypeAdapter(EventIn)
+
+
+def problems(exc: ValidationError) -> str:
+    """What is wrong with a value, field by field, in one line."""
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'data'}: {e['msg']}" for e in exc.errors())
+
+
+# -- what a record signed elsewhere says, as the same inputs (protocol §9) ----------------------
+
+
+def batch_of(payload: dict[str, Any]) -> BatchIn:
+    """The API's request to create the lot a signed batch payload creates: the same checks
+    apply. Invalid if they refuse it."""
+    plot = payload.get("plot")
+    if plot is not None and not isinstance(plot, dict):
+        raise Invalid("invalid", "payload.plot is the lot's plot {id, name, location}, or null")
+    body = {
+        "product": payload.get("product"),
+        "variety": payload.get("variety"),
+        "plot_id": plot.get("id") if plot else None,
+        "gtin": payload.get("gtin"),
+        "inputs": payload.get("inputs", []),
+    }
+    try:
+        return BatchIn.model_validate(body)
+    except ValidationError as exc:
+        raise Invalid("invalid", f"the payload is not a lot the API would create: {problems(exc)}") from None
+
+
+def event_of(payload: dict[str, Any], again: bool) -> EventIn:
+    """The API's request to append the event a signed event payload holds. Invalid if the API
+    would refuse it: a device record carries nothing the API would not take."""
+    evidence = payload.get("evidence", [])
+    if not isinstance(evidence, list) or not all(isinstance(item, dict) for item in evidence):
+        raise Invalid("invalid", "payload.evidence is a list of {sha256, media_type, ...} objects")
+    body = {
+        "type": payload.get("type"),
+        "occurred_at": payload.get("occurred_at"),
+        "data": payload.get("data"),
+        "evidence": [item.get("sha256") for item in evidence],
+        "again": again,
+    }
+    try:
+        return event(body)
+    except ValidationError as exc:
+        raise Invalid("invalid", f"the payload is not an event the API would take: {problems(exc)}") from None

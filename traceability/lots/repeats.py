@@ -1,7 +1,7 @@
 """The same record twice: a form sent again after the phone's Back button, or a second tap
 on 保存 over a weak signal that retried without its Idempotency-Key.
 
-A record identical to one the same signer appended to the same lot minutes ago (same type,
+A record identical to one the same member appended to the same lot minutes ago (same type,
 time, data and photos) is not appended: the server answers 409 `repeated` and appends it
 only when asked again with `again`. Two real harvests on one day differ in their time or
 their quantity, so nothing a grower meant twice is refused.
@@ -10,7 +10,7 @@ their quantity, so nothing a grower meant twice is refused.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -41,13 +41,15 @@ class Repeated(Conflict):
 def refuse_repeat(
     session: Session,
     lot: str,
-    signer: str,
+    signers: Collection[str],
     event_type: str,
     occurred: datetime,
     data: Mapping[str, Any],
     evidence: Sequence[str],
     since: datetime,
 ) -> None:
+    """`signers`: every key of the member, so that a record signed on their phone and again by
+    the server on their behalf (a phone without WebCrypto's Ed25519) is one record sent twice."""
     latest = (
         select(LogEntry.idx, LogEntry.seq, LogEntry.entry, LogEntry.event_type, LogEntry.signer_keyid)
         .where(LogEntry.lot == lot, LogEntry.created_at >= since)
@@ -55,7 +57,7 @@ def refuse_repeat(
         .limit(LOOKBACK)
     )
     for index, seq, entry, logged_type, logged_by in session.execute(latest):
-        if (logged_type, logged_by) != (event_type, signer):
+        if logged_type != event_type or logged_by not in signers:
             continue
         payload = json.loads(entry)["payload"]
         if (

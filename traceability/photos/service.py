@@ -134,6 +134,8 @@ class PhotoService:
                 "media_type": photo.media_type,
                 "exif": metadata_json(photo),
                 "warnings": [f.as_json() for f in findings],
+                # What a record signed elsewhere (protocol §9) puts in its `evidence` for this photo.
+                "evidence": evidence_item(photo),
             }
 
         return self._sequencer.run(actor, None, work)

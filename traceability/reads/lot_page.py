@@ -47,6 +47,7 @@ def lot_view(session: Session, log: TransparencyLog, index: LotIndex, public_url
             tuple(PhotoView(sha256, photo_findings.get(sha256, ())) for sha256 in record.evidence),
             reading.name(record.signer),
             _correction(reading, state.corrections.get(record.seq), record),
+            reading.how.get(record.signer, ""),
         )
         for record in state.records
         if record.type != "correction"

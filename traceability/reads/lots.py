@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from ..ledger import records
 from ..ledger.records import unknown_lot
+from ..lots.authors import tip_json
 from ..storage.models import Batch, BatchInput, Identity, StoredFinding
 
 
@@ -26,6 +27,14 @@ def lot_head(session: Session, lot: str) -> dict[str, Any]:
         "gtin": batch.gtin,
         "grower": {"id": owner.id, "name": owner.name, "region": owner.region},
     }
+
+
+def lot_tip(session: Session, lot: str) -> dict[str, Any]:
+    """The lot's newest record, which a record signed elsewhere follows (protocol §9)."""
+    batch = session.get(Batch, lot)
+    if batch is None:
+        raise unknown_lot(lot)
+    return tip_json(batch.last_seq, batch.last_leaf_hash)
 
 
 def lot_json(session: Session, lot: str) -> dict[str, Any]:

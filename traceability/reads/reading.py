@@ -23,7 +23,7 @@ from signing.encoding import b64encode
 from signing.errors import VerificationError
 from signing.lot_state import LotState, read_lots
 from signing.note import Verifier
-from signing.payloads import LotRecord, subject_name
+from signing.payloads import LotRecord, signed_how, subject_name
 
 from ..ledger.bundles import bundle
 from ..ledger.log import TransparencyLog
@@ -36,6 +36,7 @@ class LotReading:
     state: LotState
     chains: Mapping[str, list[LotRecord]]  # the lot's and its sources' records, as logged
     subjects: Mapping[str, Mapping[str, Any]]  # keyid -> who its signed key entry names
+    how: Mapping[str, str]  # keyid -> how its records were signed, as its key entry says (protocol §9)
     verification: Verification
 
     @property
@@ -70,8 +71,9 @@ def read_lot(session: Session, log: TransparencyLog, index: LotIndex, lot: str) 
         verified = verify_bundle(document, verifier)
     except VerificationError as exc:
         # The page says it failed and shows what the entries claim, which no one should rely on.
-        chains, derived, subjects = _decoded(served)
-        return LotReading(lot, _state(lot, chains, derived), chains, subjects, replace(unverified, problem=str(exc)))
+        chains, derived, subjects, how = _decoded(served)
+        state = _state(lot, chains, derived)
+        return LotReading(lot, state, chains, subjects, how, replace(unverified, problem=str(exc)))
     verification = replace(
         unverified,
         ok=True,
@@ -81,7 +83,7 @@ def read_lot(session: Session, log: TransparencyLog, index: LotIndex, lot: str) 
         root_hash=b64encode(verified.checkpoint.root_hash),
         cosigned_by=_cosigned_by(checkpoint, verifier, log.witnesses),
     )
-    return LotReading(lot, verified.state, verified.chains, verified.subjects, verification)
+    return LotReading(lot, verified.state, verified.chains, verified.subjects, verified.how, verification)
 
 
 def _cosigned_by(checkpoint: str, log_key: Verifier, witnesses: WitnessPolicy | None) -> tuple[str, ...]:
@@ -95,15 +97,19 @@ def _cosigned_by(checkpoint: str, log_key: Verifier, witnesses: WitnessPolicy | 
         return ()
 
 
-def _decoded(served: dict[str, Any]) -> tuple[dict[str, list[LotRecord]], list[LotRecord], dict[str, dict]]:
+def _decoded(
+    served: dict[str, Any],
+) -> tuple[dict[str, list[LotRecord]], list[LotRecord], dict[str, dict], dict[str, str]]:
     chains: dict[str, list[LotRecord]] = {}
     subjects: dict[str, dict] = {}
+    how: dict[str, str] = {}
     for item in served["entries"]:
         try:
             entry = base64.b64decode(item["entry"])
             payload = json.loads(entry)["payload"]
             if payload["kind"] == "key":
                 subjects[payload["keyid"]] = dict(payload["subject"])
+                how[payload["keyid"]] = signed_how(payload)
             elif payload["kind"] in ("batch", "event"):
                 chains.setdefault(payload["lot"], []).append(LotRecord.from_entry(item["index"], entry))
         except (binascii.Error, ValueError, KeyError, TypeError):
@@ -114,7 +120,7 @@ def _decoded(served: dict[str, Any]) -> tuple[dict[str, list[LotRecord]], list[L
         for code, chain in chains.items()
         if code != lot and any(item.get("lot") == lot for item in chain[0].data.get("inputs") or ())
     ]
-    return chains, derived, subjects
+    return chains, derived, subjects, how
 
 
 def _state(lot: str, chains: dict[str, list[LotRecord]], derived: list[LotRecord]) -> LotState:

@@ -95,7 +95,7 @@ class LogNode(Base):
 
 
 class Identity(Base):
-    """A grower, regulator or cooperative, with the custodial key that signs for them."""
+    """A grower, regulator or cooperative; its signing keys are `MemberKey`s."""
 
     __tablename__ = "identities"
 
@@ -106,12 +106,27 @@ class Identity(Base):
     agency: Mapped[str | None] = mapped_column(String(200))
     # Personal data: kept here, never written to the public log.
     phone: Mapped[str | None] = mapped_column(String(40))
-    keyid: Mapped[str] = mapped_column(String(64), unique=True)
-    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
-    private_key_sealed: Mapped[bytes] = mapped_column(LargeBinary)
-    key_index: Mapped[int] = mapped_column(BigInteger)
+    # The log index of the first key_revoke of the account's revocation (all its keys went then).
     revoked_index: Mapped[int | None] = mapped_column(BigInteger)
     registered_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MemberKey(Base):
+    """A member's signing key, as its `key` entry registered it (protocol §9). A custodial key
+    is sealed with the master key; of a device key (a grower's phone, an API client's own key)
+    the server has the public half only."""
+
+    __tablename__ = "member_keys"
+
+    keyid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    identity_id: Mapped[str] = mapped_column(ForeignKey("identities.id"), index=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    custody: Mapped[str] = mapped_column(String(16))  # custodial, device
+    holder: Mapped[str | None] = mapped_column(String(16))  # a device key's: phone, client
+    private_key_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)  # custodial keys only
+    key_index: Mapped[int] = mapped_column(BigInteger)
+    revoked_index: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

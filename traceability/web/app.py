@@ -11,8 +11,9 @@ from .. import __version__
 from ..services import Services, open_services
 from ..settings import Settings
 from . import errors
-from .api import accounts, audit, exports, log, lots, photos
+from .api import accounts, audit, exports, log, lots, photos, records
 from .audit import routes as audit_pages
+from .grower import device as grower_device
 from .grower import routes as grower_app
 from .limits import BodyLimit
 from .public import resources
@@ -22,12 +23,14 @@ ROUTERS = (
     log.router,
     accounts.router,
     lots.router,
+    records.router,
     photos.router,
     resources.router,
     audit.router,
     exports.router,
     audit_pages.router,
     grower_app.router,
+    grower_device.router,
 )
 
 

@@ -4,6 +4,7 @@ the status its kind of DomainError stands for. This is the one place that says w
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -45,8 +46,12 @@ def status_of(error: DomainError) -> int:
     return next(status for kind, status in STATUS if isinstance(error, kind))
 
 
-def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None, details: dict[str, Any] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"code": code, "message": message, **(details or {})}}, status_code=status, headers=headers
+    )
 
 
 def install(app: FastAPI) -> None:
@@ -54,7 +59,7 @@ def install(app: FastAPI) -> None:
     async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
         status = status_of(exc)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        return error_response(status, exc.code, exc.message, headers)
+        return error_response(status, exc.code, exc.message, headers, exc.details)
 
     @app.exception_handler(SignInNeeded)
     async def _sign_in(_request: Request, exc: SignInNeeded) -> Response:

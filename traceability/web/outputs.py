@@ -32,10 +32,14 @@ class LoginLinkOut(BaseModel):
     expires_at: str
 
 
-class RevokedOut(BaseModel):
-    id: str
+class RevokedKey(BaseModel):
     keyid: str
-    index: int
+    index: int = Field(description="Log index of its key_revoke entry")
+
+
+class RevokedOut(RevokedKey):
+    id: str
+    keys: list[RevokedKey] = Field(description="Every key of the identity, each revoked by its own entry")
 
 
 class PlotOut(BaseModel):
@@ -62,11 +66,25 @@ class EventOut(AppendedOut):
     warnings: list[WarningOut] = []
 
 
+class TipOut(BaseModel):
+    seq: int = Field(description="The seq of the lot's newest record: the next record is seq + 1")
+    prev: str = Field(description="Its leaf hash (lowercase hex): the next record's prev")
+
+
+class PhoneKeyOut(BaseModel):
+    keyid: str
+    index: int = Field(description="Log index of the `key` entry that registered the key")
+    custody: str
+
+
 class PhotoOut(BaseModel):
     sha256: str
     media_type: str
     exif: dict[str, Any]
     warnings: list[WarningOut]
+    evidence: dict[str, str] = Field(
+        description="How a record cites the photo in its `evidence`: the original's hash and type, its copies' hashes"
+    )
 
 
 class EntriesOut(BaseModel):

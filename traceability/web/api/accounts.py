@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api/v1", tags=["accounts"])
 def create_grower(body: GrowerIn, actor: ActorDep, accounts: AccountsDep, idem: IdempotencyDep) -> JSONResponse:
     require_role(actor, REGISTRARS, "register growers")
     subject = {"name": body.name, "region": body.region}
-    return respond(accounts.register(actor, "grower", subject, body.phone, idem))
+    return respond(accounts.register(actor, "grower", subject, body.phone, idem, body.public_key))
 
 
 @router.post("/regulators", status_code=201, response_model=RegulatorOut, summary="Register a regulator (admin)")

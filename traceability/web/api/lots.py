@@ -8,9 +8,9 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from ...lots.inputs import BatchIn, EventIn, PlotIn
-from ...reads.lots import lot_json
+from ...reads.lots import lot_json, lot_tip
 from ..deps import ActorDep, IdempotencyDep, LotPath, LotsDep, SessionDep, respond
-from ..outputs import BatchOut, EventOut, PlotOut
+from ..outputs import BatchOut, EventOut, PlotOut, TipOut
 
 router = APIRouter(prefix="/api/v1", tags=["lots"])
 
@@ -35,3 +35,12 @@ def append_event(lot: LotPath, body: EventIn, actor: ActorDep, lots: LotsDep, id
 @router.get("/batches/{lot}", summary="A lot and its records, decoded (public)")
 def read_batch(lot: LotPath, session: SessionDep) -> dict[str, Any]:
     return lot_json(session, lot)
+
+
+@router.get(
+    "/batches/{lot}/tip",
+    response_model=TipOut,
+    summary="The lot's newest record, which the next record signed elsewhere follows (public)",
+)
+def read_tip(lot: LotPath, session: SessionDep) -> dict[str, Any]:
+    return lot_tip(session, lot)

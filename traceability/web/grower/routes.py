@@ -29,10 +29,11 @@ from signing.ledger import LOT_OWNER_ROLES, LOT_PATTERN
 from signing.payloads import LotRecord
 
 from ...accounts import sessions as browser
+from ...accounts.actors import Actor
 from ...accounts.sessions import GROWER_LIFETIME
 from ...errors import DomainError
 from ...ledger.sequencer import Outcome
-from ...lots.inputs import CERTIFICATE_BASES, EventIn, PlotIn
+from ...lots.inputs import CERTIFICATE_BASES, BatchIn, EventIn, PlotIn
 from ...photos.service import PhotoDisagrees
 from ...reads import audit
 from ...reads.lot_page import concern_views
@@ -79,7 +80,7 @@ async def _signed_in(request: Request, services: ServicesDep, lang: LangQuery = 
     found = await browser_session(request, services, GROWER_COOKIE, LOT_OWNER_ROLES)
     if found is None:
         wants_json = "application/json" in request.headers.get("accept", "")
-        raise SignInNeeded(_json_error(401, "signed_out") if wants_json else _signed_out(choose_lang(request, lang)))
+        raise SignInNeeded(json_error(401, "signed_out") if wants_json else _signed_out(choose_lang(request, lang)))
     return found
 
 
@@ -90,7 +91,7 @@ def _signed_out(lang: str, used: bool = False) -> Response:
     return _page("signed_out", lang, status=401 if used else 200, used=used, who=None)
 
 
-async def _form(request: Request) -> tuple[dict[str, str], UploadFile | None]:
+async def form_fields(request: Request) -> tuple[dict[str, str], UploadFile | None]:
     form = await request.form()
     fields = {key: value for key, value in form.multi_items() if isinstance(value, str)}
     photo = form.get("photo")
@@ -116,7 +117,7 @@ def login_page(request: Request, services: ServicesDep, code: str, lang: LangQue
 @router.post("/login/{code}")
 async def login(request: Request, services: ServicesDep, code: str, lang: LangQuery = None) -> Response:
     chosen = choose_lang(request, lang)
-    fields, _ = await _form(request)
+    fields, _ = await form_fields(request)
     nonce = request.cookies.get(LOGIN_NONCE_COOKIE)
     # Only the sign-in page itself may post here: a form on another site cannot sign this phone into its card.
     if not nonce or not hmac.compare_digest(nonce, fields.get("nonce", "")):
@@ -152,7 +153,7 @@ def card_qr(services: ServicesDep, code: str) -> Response:
 @router.post("/sign-out")
 async def sign_out(request: Request, services: ServicesDep) -> Response:
     token = request.cookies.get(GROWER_COOKIE)
-    fields, _ = await _form(request)
+    fields, _ = await form_fields(request)
     response = RedirectResponse("/grower", status_code=303)
     if token and browser.csrf_ok(token, fields.get("csrf")):  # a page of another site cannot sign anyone out
         await run_in_threadpool(services.browser_sessions.end, token)
@@ -207,32 +208,14 @@ async def _new_lot_page(
 async def create_lot(request: Request, services: ServicesDep, signed: Grower, lang: LangQuery = None) -> Response:
     chosen = choose_lang(request, lang)
     actor, token = signed.actor, signed.token
-    fields, _ = await _form(request)
+    fields, _ = await form_fields(request)
     if not browser.csrf_ok(token, fields.get("csrf")):
         return _page("signed_out", chosen, status=403, used=True, who=None)
 
-    sources = (await request.form()).getlist("from")
+    sources = await lot_sources(request)
 
     def create() -> str:
-        inputs = [
-            {"lot": source, "quantity": fields.get(f"qty-{source}") or 0, "unit": fields.get(f"unit-{source}", "")}
-            for source in sources
-        ]
-        plot_id = fields.get("plot_id") or None
-        new_plot = None
-        if fields.get("plot_name"):
-            try:
-                new_plot = PlotIn(
-                    name=fields["plot_name"],
-                    lat=float(fields.get("plot_lat", "")),
-                    lon=float(fields.get("plot_lon", "")),
-                )
-            except ValueError:
-                raise FormErrors(["plot"]) from None
-        body = forms.batch_from_form(fields, plot_id, inputs)  # refused here, nothing was stored
-        if new_plot is not None:
-            plot_id = services.lots.create_plot(actor, new_plot, form_idempotency(fields, "plot")).body["plot_id"]
-            body = body.model_copy(update={"plot_id": plot_id})
+        body = batch_of_form(services, actor, fields, sources)
         return services.lots.create_batch(actor, body, form_idempotency(fields, "lot")).body["lot"]
 
     try:
@@ -240,11 +223,45 @@ async def create_lot(request: Request, services: ServicesDep, signed: Grower, la
     except FormErrors as exc:
         return await _new_lot_page(services, signed, chosen, fields, exc.fields, status=422)
     except DomainError as exc:
-        field = {"unknown_plot": "plot", "unknown_lot": "inputs", "idempotency_key_reused": "already_sent"}.get(
-            exc.code, "form"
-        )
-        return await _new_lot_page(services, signed, chosen, fields, [field], status=422)
+        return await _new_lot_page(services, signed, chosen, fields, [lot_error_field(exc)], status=422)
     return RedirectResponse(f"/grower/lots/{lot}?lang={chosen}", status_code=303)
+
+
+async def lot_sources(request: Request) -> list[str]:
+    """The earlier lots a new lot's form says it was made from."""
+    return [lot for lot in (await request.form()).getlist("from") if isinstance(lot, str)]
+
+
+def batch_of_form(services: Services, actor: Actor, fields: dict[str, str], sources: Sequence[str]) -> BatchIn:
+    """The new lot a form asks for; a new plot it names is made first (once per form: it is
+    no record, and the form's idempotency key makes a second send find the first)."""
+    inputs = [
+        {"lot": source, "quantity": fields.get(f"qty-{source}") or 0, "unit": fields.get(f"unit-{source}", "")}
+        for source in sources
+    ]
+    plot_id = fields.get("plot_id") or None
+    new_plot = None
+    if fields.get("plot_name"):
+        try:
+            new_plot = PlotIn(
+                name=fields["plot_name"],
+                lat=float(fields.get("plot_lat", "")),
+                lon=float(fields.get("plot_lon", "")),
+            )
+        except ValueError:
+            raise FormErrors(["plot"]) from None
+    body = forms.batch_from_form(fields, plot_id, inputs)  # refused here, nothing was stored
+    if new_plot is not None:
+        plot_id = services.lots.create_plot(actor, new_plot, form_idempotency(fields, "plot")).body["plot_id"]
+        body = body.model_copy(update={"plot_id": plot_id})
+    return body
+
+
+def lot_error_field(exc: DomainError) -> str:
+    """The new-lot form's field a refusal is about."""
+    return {"unknown_plot": "plot", "unknown_lot": "inputs", "idempotency_key_reused": "already_sent"}.get(
+        exc.code, "form"
+    )
 
 
 @router.get("/lots/{lot}")
@@ -356,7 +373,7 @@ async def _event_page(
         question=question,
         correcting=correcting,
         idempotency_key=form.get("idempotency_key") or str(uuid.uuid4()),
-        now=_local_now(services),
+        now=local_now(services),
         phi_days=forms.COMMON_PHI_DAYS,
         units_list=forms.GROWER_UNITS,
         irrigation_units=forms.IRRIGATION_UNITS,
@@ -370,11 +387,11 @@ async def log_event(
     chosen = choose_lang(request, lang)
     wants_json = "application/json" in request.headers.get("accept", "")
     actor = signed.actor
-    fields, photo = await _form(request)
+    fields, photo = await form_fields(request)
     # The script's header first: a record kept on the phone may carry the field of an older session.
     if not browser.csrf_ok(signed.token, request.headers.get("x-csrf-token") or fields.get("csrf")):
         return (
-            _json_error(403, "form_expired", chosen)
+            json_error(403, "form_expired", chosen)
             if wants_json
             else _page("signed_out", chosen, status=403, used=True, who=None)
         )
@@ -382,20 +399,7 @@ async def log_event(
     fields["idempotency_key"] = request.headers.get("idempotency-key") or fields.get("idempotency_key", "")
 
     def log() -> dict:
-        evidence = [sha for sha in fields.get("evidence", "").split(",") if sha]
-        found: list[str] = []
-        if photo is not None:
-            try:
-                uploaded = services.photos.ingest(actor, photo.file.read()).body
-            except DomainError:
-                raise FormErrors(["photo"]) from None
-            evidence.append(uploaded["sha256"])
-            found += [w["code"] for w in uploaded["warnings"]]
-        # Kept in the form, so that a form sent back to correct a field keeps its photo.
-        fields["evidence"] = ",".join(dict.fromkeys(evidence))
-        event = forms.event_from_form(kind, fields, list(dict.fromkeys(evidence)))
-        with services.sessions() as session:
-            event = checks.settle_photo(session, services.photos, event, fields.get("photo_choice"))
+        event, found = event_of_form(services, actor, kind, fields, photo)
         outcome = _append(services, signed, lot, event, fields, f"event:{lot}")
         return {**outcome.body, "codes": found + [w["code"] for w in outcome.body.get("warnings", [])]}
 
@@ -403,7 +407,7 @@ async def log_event(
         answer = await run_in_threadpool(log)
     except FormErrors as exc:
         if wants_json:
-            return _json_error(422 if exc.fields != ["repeated"] else 409, exc.fields[0], chosen, fields=exc.fields)
+            return json_error(422 if exc.fields != ["repeated"] else 409, exc.fields[0], chosen, fields=exc.fields)
         question = exc.question if isinstance(exc, checks.PhotoQuestion) else None
         return await _event_page(services, signed, chosen, lot, kind, fields, exc.fields, 422, question)
     if wants_json:
@@ -418,6 +422,28 @@ async def log_event(
     # Post, then redirect: a reload of the page shows the lot, it does not send the form again.
     advice = ",".join(dict.fromkeys(answer["codes"]))
     return RedirectResponse(f"/grower/lots/{lot}?lang={chosen}&logged={answer['seq']}&advice={advice}", status_code=303)
+
+
+def event_of_form(
+    services: Services, actor: Actor, kind: str, fields: dict[str, str], photo: UploadFile | None
+) -> tuple[EventIn, list[str]]:
+    """The event a form asks for, with what its photo (uploaded with it) raised; FormErrors, or
+    a PhotoQuestion when the photo and the form disagree."""
+    evidence = [sha for sha in fields.get("evidence", "").split(",") if sha]
+    found: list[str] = []
+    if photo is not None:
+        try:
+            uploaded = services.photos.ingest(actor, photo.file.read()).body
+        except DomainError:
+            raise FormErrors(["photo"]) from None
+        evidence.append(uploaded["sha256"])
+        found += [w["code"] for w in uploaded["warnings"]]
+    # Kept in the form, so that a form sent back to correct a field keeps its photo.
+    fields["evidence"] = ",".join(dict.fromkeys(evidence))
+    event = forms.event_from_form(kind, fields, list(dict.fromkeys(evidence)))
+    with services.sessions() as session:
+        event = checks.settle_photo(session, services.photos, event, fields.get("photo_choice"))
+    return event, found
 
 
 # What the append's refusals mean on the grower's form.
@@ -440,10 +466,15 @@ def _append(
     try:
         return services.lots.append_event(signed.actor, lot, event, form_idempotency(fields, what))
     except DomainError as exc:
-        raise FormErrors([_ERROR_FIELDS.get(exc.code, "form")]) from None
+        raise FormErrors([error_field(exc)]) from None
 
 
-def _local_now(services: Services) -> str:
+def error_field(exc: DomainError) -> str:
+    """The event form's field a refusal is about."""
+    return _ERROR_FIELDS.get(exc.code, "form")
+
+
+def local_now(services: Services) -> str:
     """What fills "when": the phone's clock with the script, else the server's, in China Standard Time."""
     return (
         services.clock.now()
@@ -455,7 +486,7 @@ def _local_now(services: Services) -> str:
 # -- corrections and the certificate (protocol §11) ------------------------------------------
 
 
-async def _own_record(services: Services, signed: BrowserSession, lot: str, seq: int) -> LotRecord | None:
+async def own_record(services: Services, signed: BrowserSession, lot: str, seq: int) -> LotRecord | None:
     """One of the grower's own records of their own lot that a correction may correct."""
 
     def load() -> LotRecord | None:
@@ -473,7 +504,7 @@ async def correction_form(
     request: Request, services: ServicesDep, signed: Grower, lot: str, seq: int, lang: LangQuery = None
 ) -> Response:
     chosen = choose_lang(request, lang)
-    record = await _own_record(services, signed, lot, seq)
+    record = await own_record(services, signed, lot, seq)
     if record is None:
         return _page("signed_out", chosen, status=404, used=False, who=None)
     form = forms.form_of(record)
@@ -485,15 +516,15 @@ async def correct(
     request: Request, services: ServicesDep, signed: Grower, lot: str, seq: int, lang: LangQuery = None
 ) -> Response:
     chosen = choose_lang(request, lang)
-    fields, _ = await _form(request)
+    fields, _ = await form_fields(request)
     if not browser.csrf_ok(signed.token, fields.get("csrf")):
         return _page("signed_out", chosen, status=403, used=True, who=None)
-    record = await _own_record(services, signed, lot, seq)
+    record = await own_record(services, signed, lot, seq)
     if record is None:
         return _page("signed_out", chosen, status=404, used=False, who=None)
 
     def log() -> int:
-        event = forms.correction_from_form(record, fields, _local_now(services))
+        event = forms.correction_from_form(record, fields, local_now(services))
         return int(_append(services, signed, lot, event, fields, f"correct:{lot}:{seq}").body["seq"])
 
     try:
@@ -542,13 +573,12 @@ async def certify(
     request: Request, services: ServicesDep, signed: Grower, lot: str, lang: LangQuery = None
 ) -> Response:
     chosen = choose_lang(request, lang)
-    fields, _ = await _form(request)
+    fields = await certificate_fields(request)
     if not browser.csrf_ok(signed.token, fields.get("csrf")):
         return _page("signed_out", chosen, status=403, used=True, who=None)
-    fields["basis"] = ",".join(b for b in (await request.form()).getlist("basis") if isinstance(b, str))
 
     def log() -> int:
-        event = forms.certificate_from_form(fields, _local_now(services))
+        event = forms.certificate_from_form(fields, local_now(services))
         return int(_append(services, signed, lot, event, fields, f"certificate:{lot}").body["seq"])
 
     try:
@@ -558,16 +588,23 @@ async def certify(
     return RedirectResponse(f"/grower/lots/{lot}?lang={chosen}&logged={logged}", status_code=303)
 
 
+async def certificate_fields(request: Request) -> dict[str, str]:
+    """The certificate form's fields, its bases (checkboxes) as one comma-separated field."""
+    fields, _ = await form_fields(request)
+    fields["basis"] = ",".join(b for b in (await request.form()).getlist("basis") if isinstance(b, str))
+    return fields
+
+
 @router.post("/photos")
 async def upload_photo(request: Request, services: ServicesDep, signed: Grower, lang: LangQuery = None) -> Response:
     """The script sends a photo as soon as it is taken, and fills time and place from its answer."""
     chosen = choose_lang(request, lang)
     actor, token = signed.actor, signed.token
     if not browser.csrf_ok(token, request.headers.get("x-csrf-token")):
-        return _json_error(403, "form_expired")
-    _, photo = await _form(request)
+        return json_error(403, "form_expired")
+    _, photo = await form_fields(request)
     if photo is None:
-        return _json_error(422, "photo")
+        return json_error(422, "photo")
     data = await photo.read()
     outcome = await run_in_threadpool(services.photos.ingest, actor, data)
     body = outcome.body
@@ -585,7 +622,7 @@ def app_js() -> Response:
     )
 
 
-def _json_error(status: int, code: str, lang: str = i18n.DEFAULT, **extra: Any) -> JSONResponse:
+def json_error(status: int, code: str, lang: str = i18n.DEFAULT, **extra: Any) -> JSONResponse:
     """For the script: the code, and a sentence to show the grower."""
     return JSONResponse(
         {"error": {"code": code, "message": rendering.field_message(lang, code), **extra}}, status_code=status

@@ -1,17 +1,16 @@
 """witnesses: the newest checkpoint cosigned by the quorum, and what each witness last answered
 
-Numbered 0011: 0010 is kept for the grower-held keys (device custody) being written beside
-this; once that lands, this revision's down_revision becomes '0010'.
+Written beside 0010 (keys held by the grower), and chained after it when both landed.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
