@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 import traceability.cli
 from signing.bundle import verify_bundle
 from signing.note import Verifier
+from tests.lots.test_own_keys import OwnKey, appended
 from tests.orchard import grow, recall
 from traceability.cli import app
 from traceability.cli.bundle_report import Outcome, report_json
@@ -66,6 +67,8 @@ def test_a_clean_certified_lot_verifies_with_its_certificate(farm, bundles):
     assert "certificate (承诺达标合格证) issued on 2008-10-24 by 王秀英" in said
     assert "of the 1 lot it was made from" in said and "no recall, and no concern" in said
     assert "WITHDRAWN" not in said and "older than" not in said
+    # Who signed, and how: the orchard's grower has a custodial key, which the report says.
+    assert "王秀英: 4 records, signed by the platform on their behalf (a key the server holds)" in said
 
 
 def test_an_uncertified_lot_says_so(farm, bundles):
@@ -300,3 +303,14 @@ def test_a_duration_is_the_sum_of_its_parts(parts):
 def test_anything_else_is_refused(text):
     with pytest.raises(ValueError, match="not a duration"):
         parse_duration(text)
+
+
+def test_the_report_says_who_signed_with_a_key_the_server_never_held(farm, client, clock, bundles):
+    own = OwnKey(farm, clock)
+    appended(own.send(own.batch_payload()))
+    appended(own.send(own.harvest_payload("OWNKEY0001")))
+    result = bundles.verify(bundles.fetch("OWNKEY0001"))
+    said = one_line(result.output)
+    assert "张自持: 2 records, signed with their own key (a key the server never held)" in said
+    [signer] = json.loads(bundles.verify(bundles.fetch("OWNKEY0001"), "--json").output)["integrity"]["signers"]
+    assert (signer["how"], signer["records"], signer["keyid"]) == ("own_key", 2, own.account.keyid)

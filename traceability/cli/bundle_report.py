@@ -18,7 +18,7 @@ from rich.markup import escape
 from signing.bundle import VerifiedBundle
 from signing.encoding import b64encode
 from signing.lot_state import RECALLED, Concern, LotState, describe
-from signing.payloads import LotRecord, subject_name
+from signing.payloads import BY_PLATFORM, ON_PHONE, OWN_KEY, LotRecord, subject_name
 
 from .freshness import Freshness, in_words
 
@@ -89,7 +89,30 @@ def _integrity(console: Console, verified: VerifiedBundle) -> None:
         f"  [green]✓[/green] signatures by {_count(verified.keys_checked, 'registered key')}; "
         f"chain unbroken through seq {last.seq} (entry {last.index})"
     )
+    for signer in signers(verified):
+        console.print(
+            f"  [dim]•[/dim] {escape(signer['name'])}: {_count(signer['records'], 'record')}, signed {_HOW[signer['how']]}"
+        )
     console.print(f"  [bold green]lot {escape(verified.lot)} verified[/bold green]")
+
+
+# How a key's records were signed, as its key entry says (protocol §9).
+_HOW = {
+    ON_PHONE: "on their own phone (a key the server never held)",
+    OWN_KEY: "with their own key (a key the server never held)",
+    BY_PLATFORM: "by the platform on their behalf (a key the server holds)",
+}
+
+
+def signers(verified: VerifiedBundle) -> list[dict[str, Any]]:
+    """Who signed the lot's records, with how and how many, in the order they first signed."""
+    counts: dict[str, int] = {}
+    for record in verified.records:
+        counts[record.signer] = counts.get(record.signer, 0) + 1
+    return [
+        {"keyid": keyid, "name": _signer(verified, keyid), "how": verified.how.get(keyid, BY_PLATFORM), "records": n}
+        for keyid, n in counts.items()
+    ]
 
 
 def _what_the_records_say(console: Console, verified: VerifiedBundle, state: LotState) -> None:
@@ -174,6 +197,7 @@ def report_json(verified: VerifiedBundle, freshness: Freshness) -> dict[str, Any
             "made_into": [made.lot for made in verified.derived],
             "keys_checked": verified.keys_checked,
             "cosigned_by": list(verified.cosigned_by),
+            "signers": signers(verified),
         },
         "as_of": freshness.as_of.isoformat(),
         "age_seconds": int(freshness.age.total_seconds()),
