@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import uvicorn
 
+from tests.factories import grow_log_raw
 from tests.servers import free_port
 from traceability.services import Services
 from traceability.web.app import create_app
@@ -65,16 +66,6 @@ def serving(app: Any) -> Iterator[str]:
         thread.join(timeout=30)
 
 
-def grow(services: Services, size: int) -> None:
-    """Append entries straight through the log until it holds `size` (fast: one transaction)."""
-    with services.sessions() as session:
-        log = services.log.begin(session, services.clock.now())
-        while log.size < size:
-            log.add(f'{{"entry":{log.size}}}'.encode(), {"kind": "test"}, "test")
-        log.finish()
-        session.commit()
-
-
 def root_now(services: Services) -> str:
     with services.sessions() as session:
         return base64.b64encode(services.log.head(session).root_hash).decode()
@@ -95,7 +86,7 @@ def test_go_reads_the_log_as_tiles_at_sizes_making_full_and_partial_tiles(servic
     seen: list[dict] = []
     with serving(create_app(services)) as base:
         for size in (1, 2, 255, 256, 257, 511, 512, 65_536, 70_000):
-            grow(services, size)
+            grow_log_raw(services, size)
             result = check(tilecheck, base, vkey, interesting(size), seen)
             assert result.returncode == 0 and result.stdout.startswith(f"ok {size} "), result.stdout + result.stderr
             seen.append({"size": size, "root": root_now(services)})
@@ -134,7 +125,7 @@ class FlipOneByte:
     ],
 )
 def test_go_catches_a_flipped_byte_in_a_tile(services, tilecheck, prefix, failure):
-    grow(services, 300)
+    grow_log_raw(services, 300)
     vkey = services.log.signer.verifier_key()
     with serving(create_app(services)) as base:
         assert check(tilecheck, base, vkey, [0, 299], []).returncode == 0

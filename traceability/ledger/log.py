@@ -259,6 +259,8 @@ class TransparencyLog:
         covers them, so the query itself says whether the tile exists.
         """
         first, end = tile.first, tile.first + tile.width
+        if end > 1 << 62:
+            return None  # beyond any log the database's 64-bit integers can index
         if tile.level is None:
             rows = session.execute(
                 select(LogEntry.entry).where(LogEntry.idx >= first, LogEntry.idx < end).order_by(LogEntry.idx)
