@@ -18,7 +18,10 @@ from typing import Any
 
 import pytest
 import uvicorn
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from signing.tiles import TILE_WIDTH, Tile
 from tests.factories import grow_log_raw
 from tests.servers import free_port
 from traceability.services import Services
@@ -132,3 +135,23 @@ def test_go_catches_a_flipped_byte_in_a_tile(services, tilecheck, prefix, failur
     with serving(FlipOneByte(create_app(services), prefix)) as base:
         result = check(tilecheck, base, vkey, [0, 299], [])
     assert result.returncode == 1 and result.stdout.startswith(failure), result.stdout + result.stderr
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.builds(
+            Tile, level=st.none() | st.integers(0, 63), index=st.integers(0, 2**40), width=st.integers(1, TILE_WIDTH)
+        ),
+        min_size=1,
+        max_size=50,
+    )
+)
+def test_go_reads_our_tile_paths_as_the_same_tiles(tilecheck, tiles):
+    result = subprocess.run(
+        [tilecheck], input=json.dumps({"paths": [t.path for t in tiles]}), capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.split("\n")[:-1] == [
+        f"{-1 if t.level is None else t.level} {t.index} {t.width}" for t in tiles
+    ]

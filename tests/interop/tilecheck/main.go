@@ -5,6 +5,8 @@
 // consistency of older checkpoints' roots.
 // Input (stdin, JSON): {"base", "vkey", "indexes": [I, ...], "old": [{"size", "root"}]}.
 // Prints "ok <size> <tiles read>" or the first failure.
+// Or, given {"paths": ["tile/L/N[.p/W]", ...]}, parses each with Go's tlog.ParseTilePath
+// (entries as Go's "data") and prints "L N W" for each, or the first it refuses.
 package main
 
 import (
@@ -23,9 +25,10 @@ import (
 )
 
 type input struct {
-	Base    string  `json:"base"`
-	Vkey    string  `json:"vkey"`
-	Indexes []int64 `json:"indexes"`
+	Paths   []string `json:"paths"`
+	Base    string   `json:"base"`
+	Vkey    string   `json:"vkey"`
+	Indexes []int64  `json:"indexes"`
 	Old     []struct {
 		Size int64  `json:"size"`
 		Root string `json:"root"`
@@ -126,6 +129,20 @@ func main() {
 	var in input
 	if err := json.NewDecoder(os.Stdin).Decode(&in); err != nil {
 		fail("bad input: %v", err)
+	}
+	if in.Paths != nil {
+		for _, p := range in.Paths {
+			goPath := "tile/8/" + strings.Replace(strings.TrimPrefix(p, "tile/"), "entries/", "data/", 1)
+			t, err := tlog.ParseTilePath(goPath)
+			if err != nil {
+				fail("path %s: %v", p, err)
+			}
+			if t.Path() != goPath {
+				fail("path %s: Go writes it %s", p, t.Path())
+			}
+			fmt.Printf("%d %d %d\n", t.L, t.N, t.W)
+		}
+		return
 	}
 	verifier, err := note.NewVerifier(in.Vkey)
 	if err != nil {
