@@ -9,6 +9,8 @@ from pathlib import Path
 import exifread
 import httpx
 
+from traceability.services import Services
+
 _names = itertools.count(1)
 
 
@@ -83,3 +85,14 @@ def exif_place_and_time(path: Path) -> tuple[float, float, str]:
     lon = degrees("GPS GPSLongitude") * (-1 if str(tags["GPS GPSLongitudeRef"]) == "W" else 1)
     taken = str(tags["EXIF DateTimeOriginal"]).replace(":", "-", 2).replace(" ", "T")
     return lat, lon, taken
+
+
+def grow_log_raw(services: Services, size: int) -> None:
+    """Append placeholder entries straight through the log, in one transaction, until it holds
+    `size`: tens of thousands a second, for tests of the log's shape rather than its records."""
+    with services.sessions() as session:
+        log = services.log.begin(session, services.clock.now())
+        while log.size < size:
+            log.add(f'{{"entry":{log.size}}}'.encode(), {"kind": "test"}, "test")
+        log.finish()
+        session.commit()

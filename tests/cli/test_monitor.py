@@ -8,19 +8,25 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import httpx
 import pytest
-from sqlalchemy import update
+from fastapi.testclient import TestClient
+from sqlalchemy import delete, update
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from signing.canonical import canonical_json
 from signing.errors import VerificationError
 from signing.note import Verifier
 from tests.conftest import ADMIN_TOKEN
-from tests.factories import Farm
+from tests.factories import Farm, grow_log_raw
 from tests.servers import Server
+from traceability.cli import log_client
 from traceability.cli.monitor import audit_log
+from traceability.services import Services
 from traceability.storage.models import LogEntry
+from traceability.web.app import create_app
 
 
 def season(farm: Farm, lots: int = 3) -> None:
@@ -31,15 +37,44 @@ def season(farm: Farm, lots: int = 3) -> None:
 
 
 def counting(client) -> list[str]:
-    """Records the entry pages the monitor asks for."""
+    """Records the entry pages and bundles the monitor asks for."""
     asked: list[str] = []
-    client.event_hooks["request"].append(
-        lambda request: asked.append(str(request.url.params)) if request.url.path == "/log/entries" else None
-    )
+
+    def record(request: httpx.Request) -> None:
+        if request.url.path == "/log/entries":
+            asked.append(str(request.url.params))
+        elif request.url.path.startswith("/log/tile/entries/"):
+            asked.append(request.url.path.removeprefix("/log/"))
+
+    client.event_hooks["request"].append(record)
     return asked
 
 
-def test_a_second_run_checks_only_the_new_entries(farm, client, tmp_path):
+class NoTiles:
+    """ASGI middleware: a server of an older version, which answers 404 to every tile."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/log/tile/"):
+            await send({"type": "http.response.start", "status": 404, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await self.app(scope, receive, send)
+
+
+@pytest.fixture(params=["tiles", "json"])
+def reading(request: pytest.FixtureRequest, services: Services) -> Iterator[tuple[str, TestClient]]:
+    """A client of a server that serves entry bundles (protocol §10), or of one that does not."""
+    app = create_app(services)
+    with TestClient(app if request.param == "tiles" else NoTiles(app)) as client:
+        yield request.param, client
+
+
+def test_a_second_run_checks_only_the_new_entries(reading, tmp_path):
+    how, client = reading
+    farm = Farm(client, ADMIN_TOKEN)
     state = tmp_path / "monitor.json"
     season(farm)
     log_key = Verifier.from_key_string(client.get("/log/key").text)
@@ -50,11 +85,56 @@ def test_a_second_run_checks_only_the_new_entries(farm, client, tmp_path):
     second = audit_log(client, log_key, state)
     assert second.previous_size == first.checkpoint.size
     assert second.entries == second.checkpoint.size - first.checkpoint.size == 5  # a key, two lots, two harvests
-    assert asked == [f"start={first.checkpoint.size}&end={second.checkpoint.size}"]
+    if how == "tiles":
+        # The one bundle that holds the new entries (with the old ones: bundles start at multiples of 256).
+        assert asked == [f"tile/entries/000.p/{second.checkpoint.size}"]
+    else:
+        assert asked == [
+            f"tile/entries/000.p/{second.checkpoint.size}",  # asked once, answered 404
+            f"start={first.checkpoint.size}&end={second.checkpoint.size}",
+        ]
     # Nothing new: nothing fetched, and the same verdict.
     asked.clear()
     third = audit_log(client, log_key, state)
     assert third.entries == 0 and asked == [] and third.lots == 5 and third.keys == 2
+
+
+def test_a_long_log_is_read_from_bundles_that_a_cache_can_keep(services, client, tmp_path):
+    """Full bundles, immutable, then the partial one; a bundle that does not come whole is read again as JSON."""
+    grow_log_raw(services, 1300)
+    log_key = Verifier.from_key_string(client.get("/log/key").text)
+    reader = log_client.EntryReader(client, 1300)
+    reader.probe(0)
+    assert reader.tiles and reader.pages(0) == [(0, 1024), (1024, 1300)]
+    assert reader.pages(700) == [(700, 1024), (1024, 1300)]
+    asked = counting(client)
+    read = reader.read(0, 1024) + reader.read(1024, 1300)
+    assert read == [f'{{"entry":{i}}}'.encode() for i in range(1300)]
+    assert asked == [
+        "tile/entries/001",
+        "tile/entries/002",
+        "tile/entries/003",
+        "tile/entries/004",
+        "tile/entries/005.p/20",
+    ]
+    # Entries from bundles and from JSON are the same entries.
+    assert [log_client.decode_entry(i, e) for i, e in enumerate(log_client.entries(client, 1000, 1300), 1000)] == read[
+        1000:
+    ]
+    # The audit gets as far as the records' rules (these placeholder entries are not records).
+    with pytest.raises(VerificationError, match="entry 0:"):
+        audit_log(client, log_key)
+    # A bundle that does not come whole (an entry gone from the database) is read again as
+    # JSON, so that the audit names the missing entry exactly.
+    with services.sessions() as session:
+        session.execute(delete(LogEntry).where(LogEntry.idx == 600))
+        session.commit()
+    asked.clear()
+    assert client.get("/log/tile/entries/002").status_code == 404
+    asked.clear()
+    page = reader.read(512, 1024)
+    assert asked == ["tile/entries/002", "start=512&end=1024"]
+    assert len(page) == 511 and log_client.decode_entry(600, page[88]) == b'{"entry":601}'
 
 
 def test_a_bad_new_entry_is_named_by_the_incremental_run(farm, client, services, tmp_path):

@@ -1,4 +1,4 @@
-"""The log's public endpoints (protocol §2) as a verifier reads them.
+"""The log's public endpoints (protocol §2, §10) as a verifier reads them.
 
 Each answer's shape is checked here, so that a server answering nonsense fails with the
 endpoint named, never with a traceback. What the answers prove is for the callers to check:
@@ -7,14 +7,17 @@ nothing here trusts the server.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import httpx
 
 from signing.b64 import decode_strict
 from signing.errors import VerificationError
+from signing.tiles import TILE_WIDTH, Tile, unbundle
 
 PAGE = 1000  # entries per request: the most the server answers (protocol §2)
+BUNDLES_PER_PAGE = 4  # entries read from tile/entries bundles come in pages of 1,024
 
 
 def get(client: httpx.Client, path: str, params: dict[str, int] | None = None) -> httpx.Response:
@@ -43,7 +46,76 @@ def entries(client: httpx.Client, start: int, end: int) -> list:
 
 
 def decode_entry(index: int, encoded: object) -> bytes:
+    """An entry as read: raw from a bundle, base64 from `/log/entries`."""
+    if isinstance(encoded, bytes):
+        return encoded
     return decode_strict(encoded, f"entry {index}")
+
+
+class EntryReader:
+    """The entries of the tree of `size`, from `tile/entries` bundles (protocol §10) while the
+    server serves them, otherwise from `/log/entries`.
+
+    Bundles are fewer requests (256 entries each), and all but the last are immutable, so a
+    cache or a CDN answers them. Whichever way they come, the caller checks every entry and
+    that they hash to the checkpoint's root: nothing here trusts the server. A page whose
+    bundles do not come whole is read again from `/log/entries`, so that a missing or broken
+    entry is named exactly.
+    """
+
+    def __init__(self, client: httpx.Client, size: int) -> None:
+        self.client = client
+        self.size = size
+        self.tiles = True
+        self._probed: tuple[Tile, list[bytes]] | None = None
+
+    def probe(self, first: int) -> None:
+        """Ask for the bundle holding entry `first`: a server without tiles is then read by pages of JSON."""
+        if first >= self.size:
+            return
+        tile = self._bundle(first // TILE_WIDTH)
+        entries = self._read_bundle(tile)
+        self.tiles = entries is not None
+        if entries is not None:
+            self._probed = (tile, entries)
+
+    def pages(self, first: int) -> list[tuple[int, int]]:
+        """The pages (start, end) from entry `first` to the end: with bundles, aligned to them."""
+        if not self.tiles:
+            return [(s, min(s + PAGE, self.size)) for s in range(first, self.size, PAGE)]
+        step = BUNDLES_PER_PAGE * TILE_WIDTH
+        bounds = [first, *range((first // step + 1) * step, self.size, step), self.size]
+        return [(lo, hi) for lo, hi in itertools.pairwise(bounds) if lo < hi]
+
+    def read(self, start: int, end: int) -> list:
+        """Entries start <= i < end: raw bytes from bundles, or base64 (see `decode_entry`)."""
+        if self.tiles:
+            out: list = []
+            for n in range(start // TILE_WIDTH, (end - 1) // TILE_WIDTH + 1):
+                tile = self._bundle(n)
+                if self._probed is not None and self._probed[0] == tile:
+                    held: list[bytes] | None = self._probed[1]
+                    self._probed = None
+                else:
+                    held = self._read_bundle(tile)
+                if held is None:
+                    break
+                out.extend(held[max(start - tile.first, 0) : end - tile.first])
+            else:
+                return out
+        return [e for s in range(start, end, PAGE) for e in entries(self.client, s, min(s + PAGE, end))]
+
+    def _bundle(self, n: int) -> Tile:
+        return Tile(None, n, min(TILE_WIDTH, self.size - n * TILE_WIDTH))
+
+    def _read_bundle(self, tile: Tile) -> list[bytes] | None:
+        """The bundle's entries, or None if it does not come whole."""
+        try:
+            response = self.client.get(f"/log/{tile.path}")
+            held = unbundle(response.content) if response.status_code == 200 else None
+        except (httpx.HTTPError, ValueError):
+            return None
+        return held if held is not None and len(held) == tile.width else None
 
 
 def inclusion_proof(client: httpx.Client, index: int, size: int) -> tuple[bytes, list[bytes]]:

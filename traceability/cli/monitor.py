@@ -30,7 +30,6 @@ from signing.merkle import RootAccumulator, leaf_hash, verify_consistency
 from signing.note import Verifier
 
 from . import log_client
-from .log_client import PAGE
 from .served_proofs import ProofsChecked, check_served_proofs, consistency_sizes
 
 # Measured on two cores (bench.verify_log): three beat two and four.
@@ -88,10 +87,10 @@ def audit_log(
         # canonical form and signatures of the last one (Ed25519 releases the GIL), and
         # this one checks the rules, which follow the log's order, of the current one.
         unverified: deque[list[Future]] = deque()
-        for start, entries in _prefetched_pages(client, first, checkpoint.size):
+        for start, end, entries in _prefetched_pages(log_client.EntryReader(client, checkpoint.size), first):
             checks, problem = _check_page(checker, leaves, start, entries, checkpoint.size)
             unverified.append([verifiers.submit(_run_all, part) for part in _split(checks, SIGNATURE_THREADS)])
-            last = problem is not None or start + PAGE >= checkpoint.size
+            last = problem is not None or end >= checkpoint.size
             while len(unverified) > (0 if last else 1):
                 for part in unverified.popleft():
                     if (failure := part.result()) is not None:
@@ -120,19 +119,21 @@ def audit_log(
     )
 
 
-def _prefetched_pages(client: httpx.Client, first: int, size: int) -> Iterator[tuple[int, list]]:
-    """Pages of entries in order, the next one always on its way while one is checked."""
-    starts = iter(range(first, size, PAGE))
+def _prefetched_pages(reader: log_client.EntryReader, first: int) -> Iterator[tuple[int, int, list]]:
+    """Pages of entries (start, end, entries) in order, the next one always on its way while
+    one is checked; from the server's entry bundles when it serves them."""
+    reader.probe(first)
+    bounds = iter(reader.pages(first))
     with ThreadPoolExecutor(1) as prefetch:
-        pending = deque(prefetch.submit(_page, client, s, min(s + PAGE, size)) for s in islice(starts, 2))
+        pending = deque(prefetch.submit(_page, reader, lo, hi) for lo, hi in islice(bounds, 2))
         while pending:
             page = pending.popleft().result()
-            pending.extend(prefetch.submit(_page, client, s, min(s + PAGE, size)) for s in islice(starts, 1))
+            pending.extend(prefetch.submit(_page, reader, lo, hi) for lo, hi in islice(bounds, 1))
             yield page
 
 
-def _page(client: httpx.Client, start: int, end: int) -> tuple[int, list]:
-    return start, log_client.entries(client, start, end)
+def _page(reader: log_client.EntryReader, start: int, end: int) -> tuple[int, int, list]:
+    return start, end, reader.read(start, end)
 
 
 def _check_page(

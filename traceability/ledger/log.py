@@ -33,6 +33,7 @@ from signing.merkle import (
 )
 from signing.note import Signer
 from signing.records import MAX_ENTRY_BYTES, sign_entry
+from signing.tiles import TILE_HEIGHT, Tile, bundle
 
 from ..errors import Invalid, TooLarge
 from ..storage.models import LogEntry, LogHead, LogNode
@@ -40,6 +41,9 @@ from . import cosigned
 
 HEAD_ID = 1
 _LEVEL_SHIFT = 56
+# Positions are signed 64-bit: level << 56 stays below 2**63 for levels up to 126, far
+# beyond any tree (a tree of 2**62 entries has subtrees of height 62 at most).
+_MAX_STORED_LEVEL = 63
 
 
 def node_pos(level: int, index: int) -> int:
@@ -245,6 +249,32 @@ class TransparencyLog:
             select(LogEntry.entry).where(LogEntry.idx >= start, LogEntry.idx < end).order_by(LogEntry.idx)
         )
         return [bytes(entry) for (entry,) in rows]
+
+    def tile(self, session: Session, tile: Tile) -> bytes | None:
+        """A hash tile or entry bundle (c2sp.org/tlog-tiles) as served, in one indexed range
+        query; None if the log is not yet big enough to hold it.
+
+        A hash tile at level L is a row of stored subtree hashes of height 8·L, so it is read
+        straight from `log_nodes`; those rows and the entries exist exactly once the tree
+        covers them, so the query itself says whether the tile exists.
+        """
+        first, end = tile.first, tile.first + tile.width
+        if end > 1 << 62:
+            return None  # beyond any log the database's 64-bit integers can index
+        if tile.level is None:
+            rows = session.execute(
+                select(LogEntry.entry).where(LogEntry.idx >= first, LogEntry.idx < end).order_by(LogEntry.idx)
+            ).all()
+            return bundle(bytes(entry) for (entry,) in rows) if len(rows) == tile.width else None
+        level = tile.level * TILE_HEIGHT
+        if level >= _MAX_STORED_LEVEL or end > 1 << _LEVEL_SHIFT:
+            return None  # beyond any tree the positions can number
+        rows = session.execute(
+            select(LogNode.hash)
+            .where(LogNode.pos >= node_pos(level, first), LogNode.pos < (level << _LEVEL_SHIFT) + end)
+            .order_by(LogNode.pos)
+        ).all()
+        return b"".join(bytes(h) for (h,) in rows) if len(rows) == tile.width else None
 
     def inclusion_proof(self, session: Session, index: int, size: int) -> tuple[bytes, list[bytes]]:
         self._check_size(session, size)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, Response
 
 from signing.encoding import b64encode
+from signing.tiles import parse_tile_path
 
 from ..deps import ServicesDep, SessionDep
+from ..errors import error_response
 from ..outputs import ConsistencyOut, EntriesOut, InclusionOut
 
 router = APIRouter(prefix="/log", tags=["log"])
@@ -17,6 +19,10 @@ MAX_ENTRIES = 1000
 # Beyond any real log, and within the database's 64-bit integers.
 Position = Annotated[int, Query(ge=0, le=2**62)]
 Size = Annotated[int, Query(ge=1, le=2**62)]
+# A full tile never changes. A partial one never changes either, but it is only a stopgap
+# until its full tile exists (and may then go), so caches keep it for a day.
+FULL_TILE_CACHE = "public, max-age=31536000, immutable"
+PARTIAL_TILE_CACHE = "public, max-age=86400"
 
 
 @router.get(
@@ -71,3 +77,24 @@ def consistency(
 ) -> ConsistencyOut:
     proof = services.log.consistency_proof(session, old, new)
     return ConsistencyOut(old=old, new=new, proof=[b64encode(p) for p in proof])
+
+
+@router.get(
+    "/tile/{path:path}",
+    response_class=Response,
+    summary="A hash tile `tile/<L>/<N>[.p/<W>]` or entry bundle `tile/entries/<N>[.p/<W>]` (c2sp.org/tlog-tiles)",
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+def tile(path: str, session: SessionDep, services: ServicesDep) -> Response:
+    no_cache = {"Cache-Control": "no-cache"}
+    try:
+        wanted = parse_tile_path(path)
+    except ValueError as exc:
+        return error_response(400, "bad_tile_path", str(exc), no_cache)
+    data = services.log.tile(session, wanted)
+    if data is None:
+        return error_response(
+            404, "no_such_tile", f"the log does not hold {wanted.path} yet: see /log/checkpoint for its size", no_cache
+        )
+    cache = PARTIAL_TILE_CACHE if wanted.partial else FULL_TILE_CACHE
+    return Response(data, media_type="application/octet-stream", headers={"Cache-Control": cache})
