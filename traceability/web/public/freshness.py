@@ -32,9 +32,11 @@ import asyncio
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable
 
 import psycopg
+from psycopg.conninfo import make_conninfo
 from sqlalchemy import Connection, Engine, bindparam, func, select
 from starlette.concurrency import run_in_threadpool
 
@@ -144,6 +146,18 @@ class SharedReadTips:
 # connects again when its connection is lost.
 LISTEN_POLL_SECONDS = 0.5
 RECONNECT_SECONDS = 0.5
+# Between waits the listener asks the server something: a connection that silently stopped
+# answering (a host or network gone without a word) is not trusted once it has not
+# answered for this long, and the kernel gives it up soon after (TCP keepalives and
+# user timeout, below).
+TRUSTED_SECONDS = 2.0
+_KEEPALIVES = {
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 1,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 5000,
+}
 
 
 Tip = tuple[tuple[int, int], str | None]
@@ -162,12 +176,13 @@ class NotifiedTips:
         self._epoch = 0
         self._lock = threading.Lock()
         self.listening = False
+        self._answered_at = 0.0  # time.monotonic() of the listening connection's last answer
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._connection: psycopg.Connection | None = None
 
     async def __call__(self, lots: tuple[str, ...]) -> Tips:
-        if not self.listening:
+        if not self.listening or time.monotonic() - self._answered_at > TRUSTED_SECONDS:
             return await self.reads(lots)
         # The listener's thread may forget a lot meanwhile: each is looked up once.
         seen = {lot: self._known.get(lot, _UNKNOWN) for lot in lots}
@@ -206,21 +221,23 @@ class NotifiedTips:
         return connection.info.backend_pid if connection is not None and self.listening else None
 
     def _conninfo(self) -> str:
-        return self._engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        url = self._engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        return make_conninfo(url, application_name="suyuan lots listener", **_KEEPALIVES)
 
     def _listen(self) -> None:
         while not self._stop.is_set():
             try:
-                with psycopg.connect(
-                    self._conninfo(), autocommit=True, application_name="suyuan lots listener"
-                ) as conn:
+                with psycopg.connect(self._conninfo(), autocommit=True) as conn:
                     self._connection = conn
                     conn.execute(f"LISTEN {LOTS_CHANNEL}")
+                    self._answered_at = time.monotonic()
                     # Listening from here on: what committed before is read afresh.
                     self._forget_all(listening=True)
                     while not self._stop.is_set():
                         for note in conn.notifies(timeout=LISTEN_POLL_SECONDS):
                             self.forget(note.payload.split())
+                        conn.execute("SELECT 1")
+                        self._answered_at = time.monotonic()
             except Exception:  # lost: every request reads until it is back
                 if not self._stop.is_set():
                     logger.warning("the lots listener lost its connection; pages read every request", exc_info=True)
