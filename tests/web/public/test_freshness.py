@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import make_settings
 from tests.orchard import grow, recall
+from traceability.ledger.sequencer import NOTIFY_BYTES, _payloads
 from traceability.services import open_services
 from traceability.web.app import create_app
 from traceability.web.public.freshness import NotifiedTips, SharedReadTips
@@ -133,3 +134,22 @@ def test_a_lost_listener_falls_back_to_reading_then_listens_again_and_misses_not
         recall(farm, orchard, orchard.field_lot)
         heard(reader, orchard.field_lot)
         assert shown(second, lot).count('role="alert"') == 1
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_the_appending_server_forgets_before_it_answers(farm, client):
+    orchard = grow(farm)
+    lot, reader = orchard.packed_lot, listener(client)
+    until(lambda: reader.listening)
+    assert "礼盒已装车" not in shown(client, lot)
+    assert lot in reader._known
+    farm.event(orchard.grower, lot, "observation", {"note": "礼盒已装车"})
+    assert lot not in reader._known  # no waiting for the notification: forgotten on commit
+    assert "礼盒已装车" in shown(client, lot)
+
+
+def test_notifications_stay_under_the_payload_limit():
+    lots = {f"LOT{i:07d}" for i in range(2000)}
+    payloads = _payloads(lots)
+    assert len(payloads) > 1 and all(len(p.encode()) <= NOTIFY_BYTES for p in payloads)
+    assert sorted(lot for p in payloads for lot in p.split()) == sorted(lots)
