@@ -9,6 +9,11 @@ batch; any other error aborts the whole batch, and nothing of it is stored.
 
 Before each job, under the lock, the sequencer calls its guard with the job's author: the
 accounts service refuses there a token or key revoked since the request was authenticated.
+
+Jobs name the lots whose tips (last record, lots made from them) they change (`touch`). On
+PostgreSQL the batch's transaction notifies them on `LOTS_CHANNEL` before it commits, so
+every listening process hears of them exactly when the change is committed; after the commit,
+`lots_committed` listeners (this process's page cache) hear of them on the committing thread.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..clock import Clock
@@ -34,10 +39,30 @@ logger = logging.getLogger("suyuan")
 # Secrets shown once: never kept in a stored answer; a replay gets fresh ones from `reissue`.
 SECRET_FIELDS = frozenset({"token", "url"})
 MAX_BATCH = 256
+# PostgreSQL's channel for the lots an append changed: space-separated names, at most
+# NOTIFY_BYTES a notification (the server refuses payloads of 8000 bytes or more).
+LOTS_CHANNEL = "suyuan_lots"
+NOTIFY_BYTES = 7000
+_TOUCHED = "suyuan.touched_lots"
 PRUNE_EVERY = timedelta(hours=1)
 
 Work = Callable[[Session, Appender], dict[str, Any]]
 Reissue = Callable[[Session, dict[str, Any]], dict[str, Any]]
+
+
+def touch(session: Session, *lots: str) -> None:
+    """Say that this transaction changes the tips of these lots (what their pages weigh)."""
+    session.info.setdefault(_TOUCHED, set()).update(lots)
+
+
+def _payloads(lots: set[str]) -> list[str]:
+    payloads: list[str] = []
+    for lot in sorted(lots):
+        if payloads and len(payloads[-1]) + 1 + len(lot.encode()) <= NOTIFY_BYTES:
+            payloads[-1] += " " + lot
+        else:
+            payloads.append(lot)
+    return payloads
 
 
 class Author(Protocol):
@@ -97,6 +122,8 @@ class Sequencer(Generic[A]):
         # Called after each commit, on the committing thread: they must be quick and never raise
         # (the witnesses' submitter only sets events here).
         self.after_commit: list[Callable[[], None]] = []
+        # Called after each commit with the lots it touched, on the committing thread: same rules.
+        self.lots_committed: list[Callable[[frozenset[str]], None]] = []
 
     def run(
         self,
@@ -129,9 +156,17 @@ class Sequencer(Generic[A]):
                     except DomainError as refused:
                         job.error = refused
                 log.finish()
+                touched = frozenset(session.info.pop(_TOUCHED, ()))
+                if touched and session.get_bind().dialect.name == "postgresql":
+                    # In the transaction: delivered if, and only when, it commits.
+                    for payload in _payloads(set(touched)):
+                        session.execute(select(func.pg_notify(LOTS_CHANNEL, payload)))
                 session.commit()
             for listener in self.after_commit:
                 listener()
+            if touched:
+                for heard in self.lots_committed:
+                    heard(touched)
         except BaseException as failure:  # nothing of the batch was stored
             for job in batch:
                 if not isinstance(job.error, DomainError):

@@ -33,7 +33,7 @@ from ..ids import new_id
 from ..ledger import records
 from ..ledger.log import Appender
 from ..ledger.records import unknown_lot
-from ..ledger.sequencer import IdempotencyKey, Outcome, Sequencer, Work
+from ..ledger.sequencer import IdempotencyKey, Outcome, Sequencer, Work, touch
 from ..photos.service import PhotoService
 from ..storage.models import Batch, BatchInput, LotFact, MemberKey, Plot
 from .authors import Author, Custodial, Drafting, Presigned, SignedRecord
@@ -178,6 +178,8 @@ class LotService:
                 )
             )
             session.flush()
+            # A new lot, and those it was made from: what left them changed.
+            touch(session, lot, *(item.lot for item in body.inputs))
             findings = batch_findings(session, lot, payload["inputs"])
             session.add_all(
                 BatchInput(lot=lot, position=i, input_lot=item.lot, quantity=item.quantity, unit=item.unit)
@@ -224,6 +226,7 @@ class LotService:
             appended = author.append(session, log, payload, draft.tip)
             seq = payload["seq"]
             session.connection().execute(_MOVE_TIP, {"tip_lot": lot, "tip_seq": seq, "tip_leaf": appended.leaf_hash})
+            touch(session, lot)
             if draft.cited:
                 PhotoService.cite(session, draft.cited, lot, appended.index, actor.id)
             store(session, draft.findings, draft.tip.owner, log.now, lot=lot, index=appended.index)

@@ -42,6 +42,7 @@ def create_app(services: Services) -> FastAPI:
         # The witnesses' submitter runs in threads of its own, beside the appends (protocol §8).
         if services.submitter is not None:
             services.submitter.start()
+        site.start()
         try:
             yield
         finally:

@@ -2,8 +2,9 @@
 
 A page is current while the last record number of its lot, and of every lot it was made
 from, is what it was at rendering: a new record or a recall on any of them changes that
-version, and the very next request renders afresh. Checking costs one indexed query, so
-several processes or hosts can each keep their own cache without telling one another.
+version, and the very next request renders afresh. Checking costs a pragma (SQLite) or
+nothing while PostgreSQL's notifications say the lots are unchanged (see `freshness`), so
+several processes or hosts can each keep their own cache.
 """
 
 from __future__ import annotations

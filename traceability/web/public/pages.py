@@ -26,7 +26,7 @@ from ...reads.lot_page import lot_view
 from ...services import Services
 from ..errors import error_response
 from .cache import PageCache, Rendered
-from .freshness import Tips, tips_reader
+from .freshness import NotifiedTips, Tips, tips_reader
 
 log = logging.getLogger("suyuan")
 # GS1 Digital Link: /01/{gtin}, an optional consumer product variant (22), the lot (10) and
@@ -90,6 +90,13 @@ class PublicSite:
         self.services = services
         self.pages = PageCache()
         self.tips = tips_reader(services.engine)
+        if isinstance(self.tips, NotifiedTips):
+            # Appends through this process are forgotten before they are answered.
+            services.sequencer.lots_committed.append(self.tips.forget)
+
+    def start(self) -> None:
+        if isinstance(self.tips, NotifiedTips):
+            self.tips.start()
 
     async def lot_url(self, lot: str) -> str | None:
         """What the lot's QR code holds (None: there is no such lot)."""
@@ -103,7 +110,12 @@ class PublicSite:
         return submitter.stored_size if submitter is not None else -1
 
     def close(self) -> None:
-        self.tips.close()
+        if isinstance(self.tips, NotifiedTips):
+            self.tips.close()
+            if self.tips.forget in self.services.sequencer.lots_committed:
+                self.services.sequencer.lots_committed.remove(self.tips.forget)
+        else:
+            self.tips.close()
 
 
 class PublicPages:
