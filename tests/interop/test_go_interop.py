@@ -18,14 +18,20 @@ GOCHECK = Path(__file__).with_name("gocheck") / "main.go"
 GOPATH = "/usr/share/gocode"
 
 
-def go_check(payload: dict, tmp_path: Path) -> subprocess.CompletedProcess:
+def go_toolchain(package: str, cache: Path) -> tuple[str, dict[str, str]]:
+    """The `go` command and its environment for building against Debian's golang.org/x/mod
+    `package`, offline; skipped without them, failed under CI=true."""
     go = shutil.which("go")
-    if go is None or not Path(GOPATH, "src/golang.org/x/mod/sumdb/note").is_dir():
+    if go is None or not Path(GOPATH, "src/golang.org/x/mod", package).is_dir():
         message = "needs Go and golang.org/x/mod (apt-get install golang-go golang-golang-x-mod-dev)"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    env = {**os.environ, "GO111MODULE": "off", "GOPATH": GOPATH, "GOCACHE": str(tmp_path / "gocache"), "GOFLAGS": ""}
+    return go, {**os.environ, "GO111MODULE": "off", "GOPATH": GOPATH, "GOCACHE": str(cache / "gocache"), "GOFLAGS": ""}
+
+
+def go_check(payload: dict, tmp_path: Path) -> subprocess.CompletedProcess:
+    go, env = go_toolchain("sumdb/note", tmp_path)
     return subprocess.run(
         [go, "run", str(GOCHECK)], input=json.dumps(payload), env=env, capture_output=True, text=True, timeout=300
     )

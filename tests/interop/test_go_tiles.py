@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import shutil
 import subprocess
 import threading
 import time
@@ -27,7 +25,7 @@ from tests.servers import free_port
 from traceability.services import Services
 from traceability.web.app import create_app
 
-from .test_go_interop import GOPATH
+from .test_go_interop import go_toolchain
 
 TILECHECK = Path(__file__).with_name("tilecheck")
 
@@ -35,14 +33,8 @@ TILECHECK = Path(__file__).with_name("tilecheck")
 @pytest.fixture(scope="module")
 def tilecheck(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The Go tile reader, built once."""
-    go = shutil.which("go")
-    if go is None or not Path(GOPATH, "src/golang.org/x/mod/sumdb/tlog").is_dir():
-        message = "needs Go and golang.org/x/mod (apt-get install golang-go golang-golang-x-mod-dev)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
     out = tmp_path_factory.mktemp("tilecheck")
-    env = {**os.environ, "GO111MODULE": "off", "GOPATH": GOPATH, "GOCACHE": str(out / "gocache"), "GOFLAGS": ""}
+    go, env = go_toolchain("sumdb/tlog", out)
     binary = out / "tilecheck"
     subprocess.run(
         [go, "build", "-o", str(binary), "."], cwd=TILECHECK, env=env, check=True, capture_output=True, timeout=300

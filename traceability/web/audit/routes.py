@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -213,20 +213,23 @@ async def _lot(
     return response
 
 
+class RecordForm(BaseModel):
+    """A record a regulator signs from a form on the lot's page: its reason, and the form's
+    CSRF token and idempotency key (a double tap signs once)."""
+
+    csrf: str = Field("", max_length=100)
+    reason: str = Field("", max_length=4000)
+    idempotency_key: str = Field("", max_length=100)
+
+
+RecordFormDep = Annotated[RecordForm, Form()]
+
+
 @router.post("/lots/{lot}/recall")
 async def recall(
-    request: Request,
-    services: ServicesDep,
-    signed: Regulator,
-    lot: str,
-    csrf: Annotated[str, Form(max_length=100)] = "",
-    reason: Annotated[str, Form(max_length=4000)] = "",
-    idempotency_key: Annotated[str, Form(max_length=100)] = "",
-    lang: LangQuery = None,
+    request: Request, services: ServicesDep, signed: Regulator, lot: str, form: RecordFormDep, lang: LangQuery = None
 ) -> Response:
-    # A double tap on "召回" signs one recall.
-    fields = {"idempotency_key": idempotency_key, "reason": reason}
-    return await _sign(request, services, signed, lot, "recall", {"reason": reason}, csrf, fields, lang)
+    return await _sign(request, services, signed, lot, "recall", {"reason": form.reason}, form, lang)
 
 
 @router.post("/lots/{lot}/withdraw/{seq}")
@@ -236,15 +239,12 @@ async def withdraw(
     signed: Regulator,
     lot: str,
     seq: int,
-    csrf: Annotated[str, Form(max_length=100)] = "",
-    reason: Annotated[str, Form(max_length=4000)] = "",
-    idempotency_key: Annotated[str, Form(max_length=100)] = "",
+    form: RecordFormDep,
     lang: LangQuery = None,
 ) -> Response:
     """Protocol §11: a regulator withdraws its own inspection or recall (one made in error), with a reason."""
-    fields = {"idempotency_key": idempotency_key, "reason": reason}
-    data = {"corrects": seq, "reason": reason}
-    return await _sign(request, services, signed, lot, "correction", data, csrf, fields, lang, f"withdraw:{seq}")
+    data = {"corrects": seq, "reason": form.reason}
+    return await _sign(request, services, signed, lot, "correction", data, form, lang, f"withdraw:{seq}")
 
 
 async def _sign(
@@ -254,14 +254,13 @@ async def _sign(
     lot: str,
     event_type: str,
     data: dict[str, Any],
-    csrf: str,
-    fields: dict[str, str],
+    form: RecordForm,
     lang: str | None,
     what: str = "recall",
 ) -> Response:
     """A regulator's record from a form on the lot's page, signed now; the page again after it."""
     chosen = choose_lang(request, lang)
-    if not browser.csrf_ok(signed.token, csrf):
+    if not browser.csrf_ok(signed.token, form.csrf):
         return Response(
             rendering.field_message(chosen, "form_expired"), status_code=403, media_type="text/plain; charset=utf-8"
         )
@@ -270,6 +269,7 @@ async def _sign(
         event = inputs.event({"type": event_type, "occurred_at": now, "data": data})
     except ValidationError:
         return await _lot(services, signed, lot, chosen, rendering.field_message(chosen, "recall_reason"), status=422)
+    fields = {"idempotency_key": form.idempotency_key, "reason": form.reason}
     idempotency = form_idempotency(fields, f"{what}:{lot}")
     try:
         await run_in_threadpool(services.lots.append_event, signed.actor, lot, event, idempotency)

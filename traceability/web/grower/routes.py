@@ -192,15 +192,17 @@ async def _new_lot_page(
             "lots": audit.lots(session, services.lot_index, grower=actor.id),
         }
 
-    return _page(
-        "new_lot",
+    return await _own_page(
+        services,
+        signed,
         lang,
+        "new_lot",
+        load,
         status=status,
         form=form,
         errors=errors,
         units=forms.GROWER_UNITS,
         idempotency_key=form.get("idempotency_key") or str(uuid.uuid4()),
-        **await signed_in_values(services, signed, load),
     )
 
 
@@ -322,7 +324,7 @@ async def _own_page(
     status: int = 200,
     **values: Any,
 ) -> Response:
-    """A page about one of the grower's own lots; `load` finds none (another's, or no such lot): 404."""
+    """A signed-in grower's page; `load` answering None (another's lot, or no such lot) makes it a 404."""
     loaded = await signed_in_values(services, signed, load)
     if loaded is None:
         return _page("signed_out", lang, status=404, used=False, who=None)
